@@ -1,0 +1,59 @@
+"""The access spine: every lookup of a program-scoped record goes through these functions.
+
+Role (a Group's model permissions) says what kind of thing a user may do; scope (guardian
+object grants) says which records. A record outside your scope is a 404 — the same answer as a
+record that does not exist — and a record you may see but not change is a 403.
+
+Guardian is always called with accept_global_perms=False: a role's model-level permission
+must never widen scope to every program.
+"""
+
+from uuid import UUID
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import Http404
+from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
+
+from tjp.models import Program
+
+STAFF_GRANT = "tjp.view_program"
+
+
+def programs_visible_to(user) -> QuerySet[Program]:
+    """The programs a user works in: those they (or one of their groups) hold a staff grant on."""
+    if not user.is_authenticated or not user.is_active:
+        return Program.objects.none()
+    if user.has_perm("tjp.administer_all_programs"):
+        return Program.objects.all()
+    return get_objects_for_user(
+        user,
+        STAFF_GRANT,
+        klass=Program,
+        accept_global_perms=False,
+        with_superuser=False,
+    )
+
+
+def get_program_for_user(user, program_uuid: UUID | str, *, perm: str | None = None) -> Program:
+    """The program, if the user works in it (else 404) and their role allows `perm` (else 403)."""
+    try:
+        program = programs_visible_to(user).get(uuid=program_uuid)
+    except (Program.DoesNotExist, ValidationError, ValueError) as exc:
+        raise Http404 from exc
+    if perm is not None and not user.has_perm(perm):
+        raise PermissionDenied
+    return program
+
+
+def can(user, perm: str) -> bool:
+    """Whether the user's role allows an action (scope is checked by the lookups above)."""
+    return user.is_authenticated and user.has_perm(perm)
+
+
+def grant_program_staff(user_or_group, program: Program) -> None:
+    assign_perm(STAFF_GRANT, user_or_group, program)
+
+
+def revoke_program_staff(user_or_group, program: Program) -> None:
+    remove_perm(STAFF_GRANT, user_or_group, program)

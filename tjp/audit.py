@@ -1,0 +1,49 @@
+"""Writing the audit trail. Every service and every sensitive read calls `record`."""
+
+from typing import Any
+from uuid import UUID
+
+from django.http import HttpRequest
+
+from tjp.models import AuditEvent, Program
+
+
+def request_origin(request: HttpRequest | None) -> dict[str, Any]:
+    if request is None:
+        return {}
+    from axes.helpers import get_client_ip_address
+
+    return {
+        "ip_address": get_client_ip_address(request),
+        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:300],
+        "path": request.get_full_path()[:500],
+    }
+
+
+def record(
+    *,
+    actor,
+    action: str,
+    obj=None,
+    program: Program | None = None,
+    participant_uuid: UUID | None = None,
+    consent_uuid: UUID | None = None,
+    request: HttpRequest | None = None,
+    detail: dict[str, Any] | None = None,
+    actor_label: str = "",
+) -> AuditEvent:
+    if actor is not None and not actor.is_authenticated:
+        actor = None
+    return AuditEvent.objects.create(
+        actor=actor,
+        actor_label=actor_label or (actor.email if actor is not None else ""),
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(getattr(obj, "uuid", getattr(obj, "pk", ""))) if obj is not None else "",
+        object_repr=str(obj)[:200] if obj is not None else "",
+        program=program,
+        participant_uuid=participant_uuid,
+        consent_uuid=consent_uuid,
+        detail=detail or {},
+        **request_origin(request),
+    )

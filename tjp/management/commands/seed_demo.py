@@ -1,0 +1,132 @@
+"""Demo data: two programs and one account per role per program.
+
+Idempotent: running it again changes nothing but resetting the demo passwords. Later issues
+extend it so the demo always shows every feature.
+"""
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from tjp import services
+from tjp.access import grant_program_staff
+from tjp.models import Phase, Program, User
+from tjp.roles import Role, sync_roles
+
+DEMO_PASSWORD = "tjp-demo-2026"  # noqa: S105  (documented demo credential, refused in production)
+
+PROGRAMS = [
+    {
+        "code": "atc",
+        "name": "Adult Treatment Court",
+        "jurisdiction": "Demo County, US",
+        "kind": Program.Kind.ADULT_DRUG,
+        "legal_track": Program.LegalTrack.US_PRE_PLEA,
+        "language": Program.Language.ENGLISH,
+        "time_zone": "America/Chicago",
+        "phases": [
+            ("Acute stabilization", 60, 3, 14),
+            ("Clinical stabilization", 90, 2, 14),
+            ("Pro-social habilitation", 90, 2, 28),
+            ("Adaptive habilitation", 90, 2, 28),
+            ("Continuing care", 90, 1, 28),
+        ],
+        "people": {
+            Role.JUDGE: ("Helen", "Carter"),
+            Role.PROSECUTOR: ("Marcus", "Reed"),
+            Role.DEFENDER: ("Alicia", "Gomez"),
+            Role.CLINICIAN: ("Priya", "Nair"),
+            Role.COORDINATOR: ("Daniel", "Brooks"),
+            Role.MANAGER: ("Grace", "Lee"),
+        },
+    },
+    {
+        "code": "pjt",
+        "name": "Programa de Justicia Terapéutica",
+        "jurisdiction": "Guadalupe, Nuevo León, México",
+        "kind": Program.Kind.ADULT_DRUG,
+        "legal_track": Program.LegalTrack.MX_SUSPENSION,
+        "language": Program.Language.SPANISH,
+        "time_zone": "America/Monterrey",
+        "phases": [
+            ("Estabilización", 60, 2, 14),
+            ("Tratamiento intensivo", 90, 2, 14),
+            ("Reinserción social", 90, 2, 28),
+            ("Mantenimiento", 60, 1, 28),
+        ],
+        "people": {
+            Role.JUDGE: ("María Elena", "Garza"),
+            Role.PROSECUTOR: ("Jorge", "Treviño"),
+            Role.DEFENDER: ("Lucía", "Villarreal"),
+            Role.CLINICIAN: ("Ricardo", "Salinas"),
+            Role.COORDINATOR: ("Ana Sofía", "Martínez"),
+            Role.MANAGER: ("Fernando", "Cantú"),
+        },
+    },
+]
+
+
+class Command(BaseCommand):
+    help = "Load the demo programs and accounts (idempotent). Refused when DEBUG is off."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force", action="store_true", help="Run even with DEBUG off (never in production)."
+        )
+
+    @transaction.atomic
+    def handle(self, *args, force=False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "seed_demo creates accounts with a published password; it refuses to run with "
+                "DEBUG off. Use --force only on a throw-away demo server."
+            )
+        sync_roles()
+        for spec in PROGRAMS:
+            program = self._program(spec)
+            for role, (first, last) in spec["people"].items():
+                self._account(f"{role.value}@{spec['code']}.example", role, first, last, program)
+        self._account("admin@tjp.example", Role.ADMINISTRATOR, "Avery", "Admin", None)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo ready: {Program.objects.count()} programs, {User.objects.count()} accounts "
+                f"(password {DEMO_PASSWORD})."
+            )
+        )
+
+    def _program(self, spec) -> Program:
+        fields = {k: v for k, v in spec.items() if k not in ("code", "phases", "people")}
+        program, _ = Program.objects.update_or_create(code=spec["code"], defaults=fields)
+        for number, (name, min_days, tests, interval) in enumerate(spec["phases"], start=1):
+            Phase.objects.update_or_create(
+                program=program,
+                number=number,
+                defaults={
+                    "name": name,
+                    "min_days": min_days,
+                    "tests_per_week": tests,
+                    "hearing_interval_days": interval,
+                },
+            )
+        return program
+
+    def _account(self, email, role, first, last, program) -> User:
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = services.user_create(
+                acting_user=None,
+                email=email,
+                password=DEMO_PASSWORD,
+                role=role,
+                first_name=first,
+                last_name=last,
+                programs=[program] if program else [],
+            )
+        else:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+            user.groups.add(Group.objects.get(name=role.value))
+            if program is not None:
+                grant_program_staff(user, program)
+        return user

@@ -1,0 +1,35 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.views.i18n import set_language
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from tjp import api, views
+from tjp.forms import EmailAuthenticationForm
+
+router = DefaultRouter()
+router.register("programs", api.ProgramViewSet, basename="program")
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("programs/<uuid:program_uuid>/", views.program_detail, name="program_detail"),
+    path("programs/<uuid:program_uuid>/settings/", views.program_settings, name="program_settings"),
+    path("audit/", views.audit_log, name="audit_log"),
+    path("accounts/locked/", views.locked_accounts, name="locked_accounts"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(
+            authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
+]
