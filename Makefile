@@ -7,6 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 UV_VERSION := 0.13.9
+TEST_WORKERS ?= auto
 
 .PHONY: run test install lint format check-migrations check-deploy messages i18n-check stop-db worker beat
 
@@ -27,7 +28,7 @@ run: install
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 worker: install
 	$(BIN)/celery -A tjp worker -l info

@@ -2,8 +2,32 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from tjp.models import Program
+from tjp.models import RISK_LEVELS, Program
 from tjp.services import PROGRAM_SETTINGS_FIELDS
+
+
+class BootstrapStyle:
+    """Bootstrap classes on every widget (kept out of the templates)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):  # incl. checkbox lists
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+
+class StyledForm(BootstrapStyle, forms.Form):
+    pass
+
+
+class StyledModelForm(BootstrapStyle, forms.ModelForm):
+    pass
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -13,10 +37,16 @@ class EmailAuthenticationForm(AuthenticationForm):
     )
 
 
-class ProgramSettingsForm(forms.ModelForm):
+class ProgramSettingsForm(StyledModelForm):
     """Validates settings; the service applies them (with the version check)."""
 
     version = forms.CharField(widget=forms.HiddenInput)
+    eligible_risk_levels = forms.MultipleChoiceField(
+        label=_("Eligible risk levels"), choices=RISK_LEVELS, widget=forms.CheckboxSelectMultiple
+    )
+    eligible_need_levels = forms.MultipleChoiceField(
+        label=_("Eligible need levels"), choices=RISK_LEVELS, widget=forms.CheckboxSelectMultiple
+    )
 
     class Meta:
         model = Program

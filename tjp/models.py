@@ -4,6 +4,7 @@ import zoneinfo
 import pghistory
 import pgtrigger
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -60,6 +61,13 @@ class User(AbstractUser):
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(_("“%(value)s” is not a known time zone."), params={"value": value})
+
+
+RISK_LEVELS = [("low", _("Low")), ("moderate", _("Moderate")), ("high", _("High"))]
+
+
+def _all_levels() -> list[str]:
+    return ["low", "moderate", "high"]
 
 
 @pghistory.track()
@@ -151,6 +159,26 @@ class Program(models.Model):
     case_manager_caseload_max = models.PositiveSmallIntegerField(
         _("participants per case manager"), default=50, validators=[MinValueValidator(1)]
     )
+
+    term_warning_days = models.PositiveSmallIntegerField(
+        _("warn this many days before a legal term ends"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
+
+    # Eligibility policy: US programs target high risk/high need, Mexican ones first-time,
+    # low-risk offenders. Screening shows whether an assessment fits; the team decides.
+    eligible_risk_levels = ArrayField(
+        models.CharField(max_length=10, choices=RISK_LEVELS),
+        default=_all_levels,
+        verbose_name=_("eligible risk levels"),
+    )
+    eligible_need_levels = ArrayField(
+        models.CharField(max_length=10, choices=RISK_LEVELS),
+        default=_all_levels,
+        verbose_name=_("eligible need levels"),
+    )
+    first_offense_only = models.BooleanField(_("first-time offenders only"), default=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -23,14 +23,23 @@ class Role(models.TextChoices):
 
 
 _SEE_PROGRAM = {"tjp.view_program", "tjp.view_phase"}
+_SEE_PARTICIPANTS = _SEE_PROGRAM | {"participants.view_participant"}
 
 ROLE_PERMISSIONS: dict[Role, set[str]] = {
-    Role.JUDGE: _SEE_PROGRAM,
-    Role.PROSECUTOR: _SEE_PROGRAM,
-    Role.DEFENDER: _SEE_PROGRAM,
-    Role.CLINICIAN: _SEE_PROGRAM,
-    Role.COORDINATOR: _SEE_PROGRAM,
-    Role.MANAGER: _SEE_PROGRAM | {"tjp.change_program", "tjp.view_auditevent"},
+    Role.JUDGE: _SEE_PARTICIPANTS | {"participants.decide_admission", "participants.change_status"},
+    Role.PROSECUTOR: _SEE_PARTICIPANTS | {"participants.record_legal_screening"},
+    Role.DEFENDER: _SEE_PARTICIPANTS,
+    Role.CLINICIAN: _SEE_PARTICIPANTS | {"participants.record_clinical_screening"},
+    Role.COORDINATOR: _SEE_PARTICIPANTS
+    | {
+        "participants.add_participant",
+        "participants.change_participant",
+        "participants.change_status",
+        "participants.manage_case_plan",
+        "participants.manage_consent",
+        "participants.manage_legal_clock",
+    },
+    Role.MANAGER: _SEE_PARTICIPANTS | {"tjp.change_program", "tjp.view_auditevent"},
     Role.ADMINISTRATOR: _SEE_PROGRAM
     | {
         "tjp.administer_all_programs",

@@ -30,6 +30,10 @@ PROGRAM_SETTINGS_FIELDS = [
     "judge_caseload_max",
     "clinician_caseload_max",
     "case_manager_caseload_max",
+    "term_warning_days",
+    "eligible_risk_levels",
+    "eligible_need_levels",
+    "first_offense_only",
 ]
 
 

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -203,6 +204,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / ".data" / "staticfiles")
 # Uploaded documents live outside the web root and are served only through access-checked views.
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / ".data" / "media")
+DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_MB", default=10) * 1024 * 1024
 # In development static files come from the finders; STATIC_ROOT exists only after collectstatic.
 warnings.filterwarnings("ignore", message="No directory at")
 WHITENOISE_USE_FINDERS = DEBUG
@@ -257,6 +259,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ParticipantStatusEnum": "participants.models.Status",
+        "AssessmentLevelEnum": "participants.models.Assessment.Level",
+        "LanguageEnum": "tjp.models.Program.Language",
+    },
 }
 
 # --- guardian: our direct foreign-key permission tables, never the generic varchar ones ------

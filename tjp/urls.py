@@ -6,17 +6,20 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from participants import api as participants_api
 from tjp import api, views
 from tjp.forms import EmailAuthenticationForm
 
 router = DefaultRouter()
 router.register("programs", api.ProgramViewSet, basename="program")
+router.register("participants", participants_api.ParticipantViewSet, basename="participant")
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("programs/<uuid:program_uuid>/", views.program_detail, name="program_detail"),
     path("programs/<uuid:program_uuid>/settings/", views.program_settings, name="program_settings"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("participants/", include("participants.urls")),
     path("accounts/locked/", views.locked_accounts, name="locked_accounts"),
     path(
         "accounts/login/",

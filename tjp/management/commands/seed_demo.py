@@ -1,9 +1,14 @@
-"""Demo data: two programs and one account per role per program.
+"""Demo data: two programs and one account per role per program, then each app's demo.
 
-Idempotent: running it again changes nothing but resetting the demo passwords. Later issues
-extend it so the demo always shows every feature.
+Idempotent: running it again changes nothing but resetting the demo passwords. Each domain app
+adds its part in `<app>/demo.py` (a `seed(stdout)` function), discovered here in dependency
+order, so `tjp` never imports an app that depends on it.
 """
 
+from importlib import import_module
+from importlib.util import find_spec
+
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
@@ -88,6 +93,10 @@ class Command(BaseCommand):
             for role, (first, last) in spec["people"].items():
                 self._account(f"{role.value}@{spec['code']}.example", role, first, last, program)
         self._account("admin@tjp.example", Role.ADMINISTRATOR, "Avery", "Admin", None)
+        for app_config in apps.get_app_configs():
+            module = f"{app_config.name}.demo"
+            if app_config.name != "tjp" and find_spec(app_config.name) and find_spec(module):
+                import_module(module).seed(stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: {Program.objects.count()} programs, {User.objects.count()} accounts "
