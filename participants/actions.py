@@ -207,6 +207,14 @@ ACTIONS: dict[str, Action] = {
         ),
         target=lambda p: p.consents.all(),
     ),
+    "case": Action(
+        _("Add a criminal case"),
+        "participants.change_participant",
+        forms.CaseForm,
+        lambda *, user, participant, data, request, **_: services.case_add(
+            acting_user=user, participant=participant, request=request, **data
+        ),
+    ),
     "document": Action(
         _("Upload a document"),
         "participants.manage_case_plan",
@@ -271,7 +279,7 @@ ACTIONS: dict[str, Action] = {
         lambda *, user, participant, data, request, **_: services.legal_term_set(
             acting_user=user, participant=participant, request=request, **data
         ),
-        applies=_mx,
+        applies=lambda p: _mx(p) and p.entry_date is not None,
     ),
     "term-extend": Action(
         _("Extend the term"),

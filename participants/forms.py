@@ -67,6 +67,15 @@ class ReferralForm(StyledForm):
     )
 
 
+class CaseForm(StyledForm):
+    case_number = forms.CharField(label=_("Case number"), max_length=60)
+    court = forms.CharField(label=_("Court"), max_length=120, required=False)
+    filed_on = _date(_("Filed on"), required=False)
+    charge = forms.CharField(label=_("Charge"), max_length=200)
+    statute = forms.CharField(label=_("Statute / article"), max_length=100, required=False)
+    level = forms.ChoiceField(label=_("Level"), choices=Charge.Level.choices)
+
+
 class ChargeForm(StyledForm):
     description = forms.CharField(label=_("Charge"), max_length=200, required=False)
     statute = forms.CharField(label=_("Statute / article"), max_length=100, required=False)

@@ -205,6 +205,37 @@ def referral_create(
     return participant
 
 
+@transaction.atomic
+def case_add(
+    *,
+    acting_user: User,
+    participant: Participant,
+    case_number: str,
+    charge: str,
+    level: str,
+    court: str = "",
+    filed_on: date | None = None,
+    statute: str = "",
+    request: HttpRequest | None = None,
+) -> Case:
+    """Another criminal case of the same participant, with its (first) charge."""
+    if level not in Charge.Level.values:
+        raise ValidationError({"level": _("Choose a level.")})
+    _check_not_future(filed_on, participant.program, "filed_on")
+    case = Case.objects.create(
+        participant=participant,
+        created_by=acting_user,
+        court=court,
+        filed_on=filed_on,
+        case_number=_required_text(case_number, "case_number"),
+    )
+    Charge.objects.create(
+        case=case, description=_required_text(charge, "charge"), statute=statute, level=level
+    )
+    _record(acting_user, A.CREATE, case, participant, request)
+    return case
+
+
 def _check_staff_role(user: User | None, program: Program, role: Role, field: str) -> None:
     if user is None:
         return

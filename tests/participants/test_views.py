@@ -54,6 +54,7 @@ TABLE = {
     ("status", "participant"): {R.JUDGE, R.COORDINATOR},
     ("phase", "participant"): {R.JUDGE, R.COORDINATOR},
     ("consent", "participant"): {R.COORDINATOR},
+    ("case", "participant"): {R.COORDINATOR},
     ("document", "participant"): {R.COORDINATOR},
     ("goal", "participant"): {R.COORDINATOR},
     ("service", "participant"): {R.COORDINATOR},
@@ -351,6 +352,24 @@ def test_admission_flow_through_forms(client, personas, screening):
     assert screening.status == Status.ACTIVE and screening.phase.number == 1
     page = client.get(_url(None, screening)).content.decode()
     assert "Admission decision" in page and "Team agrees." in page
+
+
+def test_second_case_through_the_form(client, personas, participant):
+    client.force_login(personas[R.COORDINATOR])
+    response = client.post(
+        _url("case", participant),
+        {
+            "case_number": "CR-2026-777",
+            "charge": "Theft",
+            "level": "misdemeanor",
+        },
+    )
+    assert response.status_code == 302
+    assert participant.cases.get(case_number="CR-2026-777").charges.get().description == "Theft"
+    response = client.post(
+        _url("case", participant), {"case_number": "", "charge": "x", "level": "misdemeanor"}
+    )
+    assert response.status_code == 400 and participant.cases.count() == 1
 
 
 def test_admitted_fixture_via_factory(personas, program):
