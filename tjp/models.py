@@ -294,3 +294,25 @@ class AuditEvent(models.Model):
         return (
             f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
         )
+
+
+class ApiTokenName(models.Model):
+    """The name a user gave one of their API tokens (knox's token table has no such column).
+
+    The token itself is knox's `AuthToken`, which keeps only a hash of it and the first
+    characters as a lookup key. The `uuid` names the token in URLs, never the digest.
+    """
+
+    token = models.OneToOneField(
+        "knox.AuthToken", on_delete=models.CASCADE, primary_key=True, related_name="label"
+    )
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("API token name")
+        verbose_name_plural = _("API token names")
+        permissions = [("use_api_tokens", _("Create and use API tokens"))]
+
+    def __str__(self) -> str:
+        return self.name

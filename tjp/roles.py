@@ -29,7 +29,17 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
     Role.JUDGE: _SEE_PARTICIPANTS | {"participants.decide_admission", "participants.change_status"},
     Role.PROSECUTOR: _SEE_PARTICIPANTS | {"participants.record_legal_screening"},
     Role.DEFENDER: _SEE_PARTICIPANTS,
-    Role.CLINICIAN: _SEE_PARTICIPANTS | {"participants.record_clinical_screening"},
+    Role.CLINICIAN: _SEE_PARTICIPANTS
+    | {
+        "participants.record_clinical_screening",
+        "tjp.use_api_tokens",
+        "treatment.add_treatmentepisode",
+        "treatment.add_treatmentsession",
+        "treatment.add_medication",
+        "treatment.add_progressupdate",
+        "treatment.add_clinicalnote",
+        "treatment.add_drugtest",
+    },
     Role.COORDINATOR: _SEE_PARTICIPANTS
     | {
         "participants.add_participant",
@@ -38,6 +48,11 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
         "participants.manage_case_plan",
         "participants.manage_consent",
         "participants.manage_legal_clock",
+        "tjp.use_api_tokens",
+        "treatment.add_providerassignment",
+        "treatment.change_providerassignment",
+        "treatment.add_drugtest",
+        "treatment.view_testselection",
     },
     Role.MANAGER: _SEE_PARTICIPANTS | {"tjp.change_program", "tjp.view_auditevent"},
     Role.ADMINISTRATOR: _SEE_PROGRAM

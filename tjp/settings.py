@@ -6,6 +6,7 @@ Production leaves DEBUG off, and then SECRET_KEY and ALLOWED_HOSTS must be given
 """
 
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
@@ -237,16 +239,53 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {"task": "tjp.tasks.clear_expired_sessions", "schedule": 60 * 60},
+    # Idempotent: selecting again the same day selects nobody new; hourly so that each
+    # program's new day (in its own time zone) is covered soon after midnight.
+    "random-test-selection": {"task": "treatment.tasks.run_random_selection", "schedule": 60 * 60},
+    "missed-test-conversion": {"task": "treatment.tasks.convert_missed_tests", "schedule": 15 * 60},
 }
+# Keys the random drug-test schedule: participants cannot predict it; auditors holding the
+# secret can reproduce it. Defaults to a value derived from SECRET_KEY.
+TESTING_SELECTION_SECRET = env.str("TESTING_SELECTION_SECRET", default="") or (
+    "testing:" + SECRET_KEY
+)
 
 # --- API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Per-user API tokens (knox: stored hashed, revocable), for providers and labs; refused
+        # to users whose role may not use tokens. Then the browser session (the docs page).
+        "tjp.tokens.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "EXCEPTION_HANDLER": "tjp.api_errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    # Throttling counts requests in the default cache. It must be the shared Redis cache
+    # (CACHE_URL) in production: with LocMem every process counts alone and the limits multiply
+    # by the number of workers. Throttling protects capacity; it is not a security control.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_THROTTLE_USER", default="600/min"),
+        "anon": env.str("API_THROTTLE_ANON", default="30/min"),
+        # For the bulk endpoints (lab results), with ScopedRateThrottle and throttle_scope="bulk".
+        "bulk": env.str("API_THROTTLE_BULK", default="30/min"),
+    },
+}
+API_BULK_MAX_ITEMS = env.int("API_BULK_MAX_ITEMS", default=5000)
+# API tokens (django-rest-knox): created and revoked by their owner in the UI, shown once.
+# knox's token model is swappable; migrations that point at it name this setting.
+KNOX_TOKEN_MODEL = "knox.AuthToken"  # noqa: S105 (a model label, not a secret)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=365)),
+    "AUTO_REFRESH": False,
+    "TOKEN_LIMIT_PER_USER": env.int("API_TOKEN_LIMIT_PER_USER", default=10),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "TJP API",
@@ -263,6 +302,7 @@ SPECTACULAR_SETTINGS = {
         "ParticipantStatusEnum": "participants.models.Status",
         "AssessmentLevelEnum": "participants.models.Assessment.Level",
         "LanguageEnum": "tjp.models.Program.Language",
+        "TreatmentSessionKindEnum": "treatment.models.TreatmentSession.Kind",
     },
 }
 

@@ -7,12 +7,18 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from participants import api as participants_api
-from tjp import api, views
+from tjp import api, tokens, views
 from tjp.forms import EmailAuthenticationForm
+from treatment import api as treatment_api
 
 router = DefaultRouter()
 router.register("programs", api.ProgramViewSet, basename="program")
 router.register("participants", participants_api.ParticipantViewSet, basename="participant")
+router.register("progress-updates", treatment_api.ProgressUpdateViewSet, basename="progress-update")
+router.register(
+    "treatment-sessions", treatment_api.TreatmentSessionViewSet, basename="treatment-session"
+)
+router.register("drug-tests", treatment_api.DrugTestViewSet, basename="drug-test")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -20,7 +26,10 @@ urlpatterns = [
     path("programs/<uuid:program_uuid>/settings/", views.program_settings, name="program_settings"),
     path("audit/", views.audit_log, name="audit_log"),
     path("participants/", include("participants.urls")),
+    path("treatment/", include("treatment.urls")),
     path("accounts/locked/", views.locked_accounts, name="locked_accounts"),
+    path("accounts/tokens/", tokens.token_list, name="api_tokens"),
+    path("accounts/tokens/<uuid:token_uuid>/revoke/", tokens.token_revoke, name="api_token_revoke"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

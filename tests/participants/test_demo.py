@@ -36,7 +36,7 @@ def _counts():
 def test_seed_demo_builds_participants_in_every_status_and_phase(db, settings, tmp_path):
     settings.DEBUG = True
     settings.MEDIA_ROOT = tmp_path
-    call_command("seed_demo")
+    call_command("seed_demo", apps="participants")
     first = _counts()
 
     for program in Program.objects.filter(code__in=["atc", "pjt"]):
@@ -76,5 +76,5 @@ def test_seed_demo_builds_participants_in_every_status_and_phase(db, settings, t
         program=pjt, restitution_plan__payments__isnull=False
     ).exists()
 
-    call_command("seed_demo")
+    call_command("seed_demo", apps="participants")
     assert _counts() == first

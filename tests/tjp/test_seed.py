@@ -13,9 +13,9 @@ def _counts():
 
 def test_seed_demo_is_idempotent_and_complete(db, settings, client):
     settings.DEBUG = True
-    call_command("seed_demo")
+    call_command("seed_demo", apps="none")
     first = _counts()
-    call_command("seed_demo")
+    call_command("seed_demo", apps="none")
     assert _counts() == first == (2, 9, 13)
     pjt = Program.objects.get(code="pjt")
     assert (pjt.language, pjt.legal_track, pjt.time_zone) == (
@@ -42,7 +42,7 @@ def test_seed_demo_is_idempotent_and_complete(db, settings, client):
 def test_seed_demo_refuses_without_debug(db, settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="refuses to run with DEBUG off"):
-        call_command("seed_demo")
+        call_command("seed_demo", apps="none")
     assert _counts() == (0, 0, 0)
-    call_command("seed_demo", "--force")
+    call_command("seed_demo", "--force", apps="none")
     assert Program.objects.count() == 2

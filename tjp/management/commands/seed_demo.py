@@ -8,7 +8,7 @@ order, so `tjp` never imports an app that depends on it.
 from importlib import import_module
 from importlib.util import find_spec
 
-from django.apps import apps
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
@@ -79,9 +79,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force", action="store_true", help="Run even with DEBUG off (never in production)."
         )
+        parser.add_argument(
+            "--apps",
+            help="Comma-separated apps whose demo to load after the core (default: all; "
+            "'none' for the core alone).",
+        )
 
     @transaction.atomic
-    def handle(self, *args, force=False, **options):
+    def handle(self, *args, force=False, apps=None, **options):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "seed_demo creates accounts with a published password; it refuses to run with "
@@ -93,8 +98,11 @@ class Command(BaseCommand):
             for role, (first, last) in spec["people"].items():
                 self._account(f"{role.value}@{spec['code']}.example", role, first, last, program)
         self._account("admin@tjp.example", Role.ADMINISTRATOR, "Avery", "Admin", None)
-        for app_config in apps.get_app_configs():
+        wanted = None if apps is None else set(apps.split(","))
+        for app_config in django_apps.get_app_configs():
             module = f"{app_config.name}.demo"
+            if wanted is not None and app_config.name not in wanted:
+                continue
             if app_config.name != "tjp" and find_spec(app_config.name) and find_spec(module):
                 import_module(module).seed(stdout=self.stdout)
         self.stdout.write(

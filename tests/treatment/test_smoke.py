@@ -1,0 +1,59 @@
+from datetime import timedelta
+
+from django.utils import timezone
+
+from participants.models import program_today
+from tjp.models import AuditEvent
+from tjp.roles import Role
+from treatment import services
+from treatment.queries import treatment_record
+
+
+def test_gate_and_disclosure(assigned, personas, provider):
+    clinician, judge = personas[Role.CLINICIAN], personas[Role.JUDGE]
+    day = program_today(assigned.program)
+    services.progress_update_record(
+        acting_user=clinician,
+        participant=assigned,
+        period_start=day - timedelta(days=7),
+        period_end=day,
+        engagement="good",
+        summary="Attends every group.",
+    )
+    services.clinical_note_record(
+        acting_user=clinician,
+        participant=assigned,
+        written_on=day,
+        text="Private counselling note.",
+    )
+    services.drug_test_record(
+        acting_user=clinician,
+        participant=assigned,
+        collected_at=timezone.now() - timedelta(hours=5),
+        method="urine",
+        results=[("cocaine", "negative")],
+        resulted_at=timezone.now() - timedelta(hours=1),
+    )
+    record = treatment_record(judge, assigned)
+    assert record.progress_updates is None and record.provider_tests_withheld
+    assert record.drug_tests == [] and record.clinical_notes == []
+    assert not AuditEvent.objects.filter(action="disclose").exists()
+    mine = treatment_record(clinician, assigned)
+    assert len(mine.clinical_notes) == 1 and len(mine.progress_updates) == 1
+
+
+def test_with_consent(consent, personas):
+    clinician, judge = personas[Role.CLINICIAN], personas[Role.JUDGE]
+    day = program_today(consent.participant.program)
+    services.progress_update_record(
+        acting_user=clinician,
+        participant=consent.participant,
+        period_start=day - timedelta(days=7),
+        period_end=day,
+        engagement="good",
+        summary="ok",
+    )
+    record = treatment_record(judge, consent.participant)
+    assert len(record.progress_updates) == 1 and record.needs_redisclosure_notice
+    assert AuditEvent.objects.filter(action="disclose", consent_uuid=consent.uuid).exists()
+    assert record.clinical_notes == []
