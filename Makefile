@@ -28,7 +28,9 @@ run: install
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
-	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "not celery_worker" $(PYTEST_ARGS)
+	@# Real Celery workers on the shared Redis queue: one process (they skip without a broker).
+	$(BIN)/pytest -m celery_worker $(PYTEST_ARGS)
 
 worker: install
 	$(BIN)/celery -A tjp worker -l info

@@ -53,10 +53,26 @@ def _tests():
     )
 
 
+# The record's sections and the consent key (treatment.access.GATED) each is gated by.
+SECTIONS = {
+    "episodes": "episodes",
+    "sessions": "attendance",
+    "medications": "medications",
+    "progress_updates": "progress",
+    "drug_tests": "drug_tests",
+}
+
+
 def treatment_record(
-    user, participant: Participant, *, request: HttpRequest | None = None, export: bool = False
+    user,
+    participant: Participant,
+    *,
+    request: HttpRequest | None = None,
+    export: bool = False,
+    sections: set[str] | None = None,
 ) -> TreatmentRecord:
-    """The caller has already passed the participant access check (scope)."""
+    """The caller has already passed the participant access check (scope). `sections` limits
+    what is read (and so what is logged as disclosed) to those parts of the record."""
     p = participant
     assignments = list(p.provider_assignments.select_related("provider"))
     if is_clinician(user):
@@ -72,15 +88,17 @@ def treatment_record(
             provider_tests_withheld=False,
             clinical_notes=list(clinical_notes_for(user, p)),
         )
+    wanted = {SECTIONS[name] for name in (sections or SECTIONS)}
     consents = {}
     for section, category in GATED.items():
-        consents[section] = consent_for(user, p, category)
+        if section in wanted:
+            consents[section] = consent_for(user, p, category)
     shown = {s: c for s, c in consents.items() if c is not None}
 
     def gated(section, queryset):
         return list(queryset) if section in shown else None
 
-    tests = _tests().filter(participant=p)
+    tests = _tests().filter(participant=p) if "drug_tests" in wanted else DrugTest.objects.none()
     # Provider information is whatever a provider reported, whatever the source label says.
     if "drug_tests" not in shown:
         tests = tests.filter(provider__isnull=True)
@@ -93,7 +111,8 @@ def treatment_record(
         medications=gated("medications", p.medications.select_related("provider")),
         progress_updates=gated("progress", p.progress_updates.select_related("provider")),
         drug_tests=list(tests),
-        provider_tests_withheld="drug_tests" not in shown
+        provider_tests_withheld="drug_tests" in wanted
+        and "drug_tests" not in shown
         and p.drug_tests.filter(provider__isnull=False).exists(),
     )
     disclosed = {}

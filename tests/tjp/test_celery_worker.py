@@ -8,6 +8,8 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
+# `make test` runs these apart, in one process: they share the Redis queue, and under xdist a
+# worker was seen picking tasks up late (or in another process, against its test database).
 pytestmark = pytest.mark.celery_worker
 
 
@@ -22,6 +24,7 @@ def worker(transactional_db):
     from tjp.celery import app
 
     app.conf.task_always_eager = False
+    app.control.purge()  # nothing an interrupted earlier run left may run against this database
     try:
         with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
             yield app

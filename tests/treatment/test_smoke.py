@@ -57,3 +57,28 @@ def test_with_consent(consent, personas):
     assert len(record.progress_updates) == 1 and record.needs_redisclosure_notice
     assert AuditEvent.objects.filter(action="disclose", consent_uuid=consent.uuid).exists()
     assert record.clinical_notes == []
+
+
+def test_reading_one_section_logs_only_that_disclosure(consent, personas):
+    clinician, judge = personas[Role.CLINICIAN], personas[Role.JUDGE]
+    p = consent.participant
+    day = program_today(p.program)
+    services.progress_update_record(
+        acting_user=clinician,
+        participant=p,
+        period_start=day - timedelta(days=7),
+        period_end=day,
+        engagement="good",
+        summary="ok",
+    )
+    services.drug_test_record(
+        acting_user=clinician,
+        participant=p,
+        collected_at=timezone.now() - timedelta(hours=3),
+        method="urine",
+        results=[("cannabis", "positive")],
+    )
+    record = treatment_record(judge, p, sections={"drug_tests"})
+    assert len(record.drug_tests) == 1 and record.progress_updates is None
+    (event,) = AuditEvent.objects.filter(action="disclose")
+    assert event.detail["categories"] == ["drug_tests"]

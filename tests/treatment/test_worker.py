@@ -15,6 +15,8 @@ from tjp.models import AuditEvent
 from treatment import services
 from treatment.models import DrugTest, Source, TestSelection
 
+# `make test` runs these apart, in one process: they share the Redis queue, and under xdist a
+# worker was seen picking tasks up late (or in another process, against its test database).
 pytestmark = pytest.mark.celery_worker
 TIMEOUT = 20
 

@@ -125,7 +125,9 @@ class _ReportedViewSet(viewsets.GenericViewSet):
         else:
             # The consent gate: only what treatment_record shows this user (it logs the
             # disclosure).
-            record = treatment_record(user, self.participant, request=self.request)
+            record = treatment_record(
+                user, self.participant, request=self.request, sections={self.section}
+            )
             shown = getattr(record, self.section) or []
             queryset = self.model.objects.filter(pk__in=[obj.pk for obj in shown])
         if self.participant is not None:
