@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from tjp.models import Phase, Program
+from tjp.roles import Role
 
 
 def program_today(program: Program) -> date:
@@ -436,6 +437,9 @@ class Consent(Entry):
 
     def __str__(self) -> str:
         return str(_("Consent signed %(date)s") % {"date": self.signed_on})
+
+    def recipient_role_labels(self) -> list[str]:
+        return [str(Role(r).label) if r in Role.values else r for r in self.recipient_roles]
 
     def is_live(self, on: date | None = None) -> bool:
         on = on or program_today(self.participant.program)

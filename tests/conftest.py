@@ -12,6 +12,22 @@ def _roles(db):
 
 
 @pytest.fixture(autouse=True)
+def _own_cache_database(settings, worker_id):
+    """With a Redis cache (CI), each xdist worker uses its own database: tests that reset the
+    throttle counters flush the cache, and must not flush another worker's mid-test."""
+    location = settings.CACHES["default"].get("LOCATION", "")
+    if worker_id == "master" or "redis" not in settings.CACHES["default"]["BACKEND"]:
+        return
+    base, _, db = str(location).rpartition("/")
+    settings.CACHES = {
+        "default": {
+            **settings.CACHES["default"],
+            "LOCATION": f"{base}/{int(db or 0) - int(worker_id[2:])}",
+        }
+    }
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Hashing strength is not under test; PBKDF2's iterations would dominate the suite's time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
