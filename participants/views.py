@@ -227,10 +227,12 @@ def _consent_coverage(consents, participant):
     ]
 
 
-def participant_action(request, participant_uuid, action):
-    if action not in ACTIONS:
+def run_action(request, participant_uuid, action, *, registry, back, template):
+    """The one view behind every action on a participant (participants and treatment): access
+    check with the action's permission, its form, its service, then back to `back`."""
+    if action not in registry:
         raise Http404
-    spec = ACTIONS[action]
+    spec = registry[action]
     participant = get_participant_for_user(request.user, participant_uuid, perm=spec.perm)
     target = None
     if spec.target is not None:
@@ -242,7 +244,7 @@ def participant_action(request, participant_uuid, action):
         messages.error(
             request, _("This action is not possible in the participant's current situation.")
         )
-        return redirect("participant_detail", participant_uuid=participant.uuid)
+        return redirect(back, participant_uuid=participant.uuid)
     kwargs = {"participant": participant} if spec.needs_participant_in_form else {}
     data = request.POST if request.method == "POST" else None
     form = spec.form(data, request.FILES if spec.files and data else None, **kwargs)
@@ -259,17 +261,19 @@ def participant_action(request, participant_uuid, action):
             attach_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
-            return redirect("participant_detail", participant_uuid=participant.uuid)
-    return render(
+            return redirect(back, participant_uuid=participant.uuid)
+    context = {"participant": participant, "spec": spec, "form": form, "target": target}
+    return render(request, template, context, status=400 if data else 200)
+
+
+def participant_action(request, participant_uuid, action):
+    return run_action(
         request,
-        "participants/action.html",
-        {
-            "participant": participant,
-            "spec": spec,
-            "form": form,
-            "target": target,
-        },
-        status=400 if data else 200,
+        participant_uuid,
+        action,
+        registry=ACTIONS,
+        back="participant_detail",
+        template="participants/action.html",
     )
 
 

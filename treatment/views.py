@@ -9,15 +9,14 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from participants.access import get_participant_for_user, participants_visible_to
 from participants.models import program_today
-from participants.views import attach_errors
+from participants.views import attach_errors, run_action
 from tjp import audit
 from tjp.access import can, programs_visible_to
 from tjp.models import AuditEvent
@@ -65,35 +64,14 @@ def _hours_attended(sessions) -> Decimal | None:
 
 
 def treatment_action(request, participant_uuid, action):
-    if action not in ACTIONS:
-        raise Http404
-    spec = ACTIONS[action]
-    participant = get_participant_for_user(request.user, participant_uuid, perm=spec.perm)
-    target = None
-    if spec.target is not None:
-        try:
-            target = get_object_or_404(spec.target(participant), uuid=request.GET.get("target", ""))
-        except ValidationError as exc:
-            raise Http404 from exc
-    kwargs = {"participant": participant} if spec.needs_participant_in_form else {}
-    data = request.POST if request.method == "POST" else None
-    form = spec.form(data, **kwargs)
-    if data and form.is_valid():
-        try:
-            spec.run(
-                user=request.user,
-                participant=participant,
-                target=target,
-                data=form.cleaned_data,
-                request=request,
-            )
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("participant_treatment", participant_uuid=participant.uuid)
-    context = {"participant": participant, "spec": spec, "form": form, "target": target}
-    return render(request, "treatment/action.html", context, status=400 if data else 200)
+    return run_action(
+        request,
+        participant_uuid,
+        action,
+        registry=ACTIONS,
+        back="participant_treatment",
+        template="treatment/action.html",
+    )
 
 
 def testing_today(request):
