@@ -374,6 +374,9 @@ class TestSelection(models.Model):
     notified_at = models.DateTimeField(_("notified at"))
     deadline = models.DateTimeField(_("specimen due by"))
     called_in_at = models.DateTimeField(_("called in at"), null=True, blank=True)
+    # Why no specimen is owed after all (the participant went into custody, on medical leave,
+    # or left the program before the deadline): such a selection never becomes a missed test.
+    excused = models.CharField(_("excused"), max_length=200, blank=True)
     test = models.OneToOneField(
         DrugTest, null=True, blank=True, on_delete=models.SET_NULL, related_name="selection"
     )

@@ -44,6 +44,8 @@ A = AuditEvent.Action
 # Participants who are tested at random: in the program and reachable (not on a warrant, in
 # custody or on medical leave).
 TESTED_STATUSES = [Status.ACTIVE, Status.PENDING_TERMINATION]
+# A selection stops being owed when the participant is in one of these by the deadline.
+EXCUSING_STATUSES = [s for s in Status.values if s not in (*TESTED_STATUSES, Status.WARRANT)]
 CONFLICT = "conflict"
 
 
@@ -647,6 +649,7 @@ def _attach_selections(tests: list[DrugTest], participants: dict[int, Participan
     open_selections = {
         (s.participant_id, s.day): s
         for s in TestSelection.objects.select_for_update().filter(
+            excused="",
             participant_id__in={p for p, _d in days},
             day__in={d for _p, d in days},
             test__isnull=True,
@@ -832,10 +835,17 @@ def missed_tests_convert(*, now: datetime | None = None) -> int:
     with transaction.atomic():
         overdue = (
             TestSelection.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(deadline__lt=now, test__isnull=True)
+            .filter(deadline__lt=now, test__isnull=True, excused="")
             .select_related("participant__program")
         )
         for selection in overdue:
+            status = selection.participant.status
+            if status in EXCUSING_STATUSES:
+                # In custody, on medical leave or gone: not a missed test. (On a warrant the
+                # participant absconded: the test was missed.)
+                selection.excused = str(_("Status: %(status)s") % {"status": Status(status).label})
+                selection.save(update_fields=["excused"])
+                continue
             test = DrugTest.objects.create(
                 participant=selection.participant,
                 collected_at=selection.deadline,

@@ -123,6 +123,8 @@ def _todays_selections(user) -> list[TestSelection]:
 
 
 def _selection_status(selection: TestSelection, now) -> str:
+    if selection.excused:
+        return _("excused (%(reason)s)") % {"reason": selection.excused}
     if selection.test is not None:
         return _("missed") if selection.test.missed else _("specimen received")
     # Past the deadline the periodic job records a missed test; until it runs, say so already.

@@ -82,3 +82,29 @@ def test_reading_one_section_logs_only_that_disclosure(consent, personas):
     assert len(record.drug_tests) == 1 and record.progress_updates is None
     (event,) = AuditEvent.objects.filter(action="disclose")
     assert event.detail["categories"] == ["drug_tests"]
+
+
+def test_no_missed_test_for_someone_taken_into_custody(assigned, personas):
+    from participants import services as participant_services
+    from treatment.models import DrugTest, TestSelection
+
+    program = assigned.program
+    phase = assigned.phase
+    phase.tests_per_week = 7
+    phase.save()
+    day = program_today(program)
+    (selection,) = services.selection_run(program=program, day=day)
+    participant_services.status_change(
+        acting_user=personas[Role.COORDINATOR],
+        participant=assigned,
+        to_status="in_custody",
+        effective_on=day,
+        reason="Arrested.",
+        expected_status="active",
+    )
+    assert services.missed_tests_convert(now=selection.deadline + timedelta(minutes=1)) == 0
+    selection = TestSelection.objects.get(pk=selection.pk)
+    assert selection.excused and selection.test is None
+    assert not DrugTest.objects.filter(missed=True).exists()
+    # Excused once, never converted later.
+    assert services.missed_tests_convert(now=selection.deadline + timedelta(hours=1)) == 0
