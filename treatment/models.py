@@ -377,6 +377,7 @@ class TestSelection(models.Model):
     # Why no specimen is owed after all (the participant went into custody, on medical leave,
     # or left the program before the deadline): such a selection never becomes a missed test.
     excused = models.CharField(_("excused"), max_length=200, blank=True)
+    notice_sent_at = models.DateTimeField(_("notice sent at"), null=True, blank=True)
     test = models.OneToOneField(
         DrugTest, null=True, blank=True, on_delete=models.SET_NULL, related_name="selection"
     )

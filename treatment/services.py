@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from participants.access import grant_participant, revoke_participant
@@ -773,6 +774,11 @@ def selection_run(
         )
         if created:
             chosen.append(selection)
+            if day == program_today(program):
+                # Tell the participant once the selection is committed (a worker sends it).
+                transaction.on_commit(
+                    lambda pk=selection.pk: _queue_selection_notice(pk), robust=True
+                )
     # Every run is logged (an hourly job leaves its trace), with the seed of each selection so
     # that an auditor holding the secret can re-derive it.
     audit.record(
@@ -784,6 +790,50 @@ def selection_run(
         detail={"day": str(day), "selected": {str(x.participant.uuid): x.seed for x in chosen}},
     )
     return chosen
+
+
+def _queue_selection_notice(selection_pk: int) -> None:
+    from treatment.tasks import send_selection_notice
+
+    send_selection_notice.delay(selection_pk)
+
+
+@transaction.atomic
+def selection_notify(*, selection_pk: int) -> bool:
+    """Email a selected participant that they must test today (once: a retried job sends
+    nothing twice). The notice says when and how, never anything about treatment."""
+    selection = (
+        TestSelection.objects.select_for_update()
+        .select_related("participant__person", "participant__program")
+        .get(pk=selection_pk)
+    )
+    person, program = selection.participant.person, selection.participant.program
+    if selection.notice_sent_at is not None or not person.email or selection.test_id:
+        return False
+    deadline = timezone.localtime(selection.deadline, ZoneInfo(program.time_zone))
+    with translation.override(person.preferred_language or program.language):
+        subject = _("Drug test today")
+        body = _(
+            "%(name)s, you have been selected for a drug test today. Give your specimen "
+            "(%(method)s) by %(deadline)s. If you cannot, call your coordinator."
+        ) % {
+            "name": person.first_name,
+            "method": DrugTest.Method(selection.method).label,
+            "deadline": formats.date_format(deadline, "SHORT_DATETIME_FORMAT"),
+        }
+    send_mail(str(subject), str(body), None, [person.email])
+    selection.notice_sent_at = timezone.now()
+    selection.save(update_fields=["notice_sent_at"])
+    _record(
+        None,
+        A.CREATE,
+        selection.participant,
+        selection.participant,
+        None,
+        notice="random test",
+        channel="email",
+    )
+    return True
 
 
 @transaction.atomic

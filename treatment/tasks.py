@@ -19,3 +19,9 @@ def run_random_selection() -> int:
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
 def convert_missed_tests() -> int:
     return services.missed_tests_convert()
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=8)
+def send_selection_notice(selection_pk: int) -> bool:
+    """Idempotent: a notice already sent is not sent again after a retry."""
+    return services.selection_notify(selection_pk=selection_pk)

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from participants.models import program_today
@@ -108,3 +109,51 @@ def test_no_missed_test_for_someone_taken_into_custody(assigned, personas):
     assert not DrugTest.objects.filter(missed=True).exists()
     # Excused once, never converted later.
     assert services.missed_tests_convert(now=selection.deadline + timedelta(hours=1)) == 0
+
+
+@pytest.fixture
+def eager_tasks():
+    from tjp.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
+def test_selected_participant_is_emailed_once_in_their_language(
+    assigned, personas, mailoutbox, django_capture_on_commit_callbacks, eager_tasks
+):
+    from treatment.models import TestSelection
+
+    person = assigned.person
+    person.email, person.preferred_language = "ana@example.org", "es"
+    person.save()
+    phase = assigned.phase
+    phase.tests_per_week = 7
+    phase.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        (selection,) = services.selection_run(
+            program=assigned.program, day=program_today(assigned.program)
+        )
+    assert len(mailoutbox) == 1
+    message = mailoutbox[0]
+    assert message.to == ["ana@example.org"] and "prueba" in message.body.lower()
+    assert "tratamiento" not in message.body.lower()  # when and how, nothing about treatment
+    assert TestSelection.objects.get(pk=selection.pk).notice_sent_at is not None
+    # A retried job sends nothing twice.
+    assert services.selection_notify(selection_pk=selection.pk) is False
+    assert len(mailoutbox) == 1
+
+
+def test_no_notice_for_a_past_day_or_without_email(
+    assigned, mailoutbox, django_capture_on_commit_callbacks, eager_tasks
+):
+    phase = assigned.phase
+    phase.tests_per_week = 7
+    phase.save()
+    day = program_today(assigned.program)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.selection_run(program=assigned.program, day=day - timedelta(days=1))
+        services.selection_run(program=assigned.program, day=day)  # no email address
+    assert mailoutbox == []
