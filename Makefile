@@ -19,7 +19,11 @@ $(VENV)/.installed: requirements.lock | $(BIN)/python
 	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
 	touch $@
 
-install: $(VENV)/.installed
+# Development defaults for plain `manage.py` commands (git- and docker-ignored; never on a server).
+.env:
+	printf 'DEBUG=1\n' > .env
+
+install: $(VENV)/.installed .env
 
 run: export DEBUG ?= 1
 run: install

@@ -17,6 +17,11 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
+# A development checkout has a git-ignored, docker-ignored `.env` (written by `make install`)
+# holding DEBUG=1, so plain `manage.py` commands work there. Variables already set in the
+# environment win; production has no such file and keeps DEBUG off by default.
+if (BASE_DIR / ".env").is_file():
+    environ.Env.read_env(BASE_DIR / ".env")
 DEBUG = env.bool("DEBUG", default=False)
 
 if DEBUG:
