@@ -160,6 +160,12 @@ class Program(models.Model):
         _("participants per case manager"), default=50, validators=[MinValueValidator(1)]
     )
 
+    hearing_reminder_hours = models.PositiveSmallIntegerField(
+        _("hours before a hearing to remind the participant"),
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(168)],
+    )
+
     term_warning_days = models.PositiveSmallIntegerField(
         _("warn this many days before a legal term ends"),
         default=30,

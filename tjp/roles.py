@@ -23,13 +23,25 @@ class Role(models.TextChoices):
 
 
 _SEE_PROGRAM = {"tjp.view_program", "tjp.view_phase"}
-_SEE_PARTICIPANTS = _SEE_PROGRAM | {"participants.view_participant"}
+_SEE_PARTICIPANTS = _SEE_PROGRAM | {
+    "participants.view_participant",
+    "hearings.view_hearingsession",
+}
+_COURT_OVERSIGHT = {"hearings.view_compliance"}
+# The team that staffs cases before the hearing (the program manager does not).
+_TEAM = _SEE_PARTICIPANTS | {"hearings.add_staffingnote"}
 
 ROLE_PERMISSIONS: dict[Role, set[str]] = {
-    Role.JUDGE: _SEE_PARTICIPANTS | {"participants.decide_admission", "participants.change_status"},
-    Role.PROSECUTOR: _SEE_PARTICIPANTS | {"participants.record_legal_screening"},
-    Role.DEFENDER: _SEE_PARTICIPANTS,
-    Role.CLINICIAN: _SEE_PARTICIPANTS
+    Role.JUDGE: _TEAM
+    | _COURT_OVERSIGHT
+    | {
+        "participants.decide_admission",
+        "participants.change_status",
+        "hearings.record_outcome",
+    },
+    Role.PROSECUTOR: _TEAM | _COURT_OVERSIGHT | {"participants.record_legal_screening"},
+    Role.DEFENDER: _TEAM,
+    Role.CLINICIAN: _TEAM
     | {
         "participants.record_clinical_screening",
         "tjp.use_api_tokens",
@@ -40,7 +52,7 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
         "treatment.add_clinicalnote",
         "treatment.add_drugtest",
     },
-    Role.COORDINATOR: _SEE_PARTICIPANTS
+    Role.COORDINATOR: _TEAM
     | {
         "participants.add_participant",
         "participants.change_participant",
@@ -53,8 +65,20 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
         "treatment.change_providerassignment",
         "treatment.add_drugtest",
         "treatment.view_testselection",
+        "hearings.add_hearingsession",
+        "hearings.change_hearingsession",
+        "hearings.schedule_docket",
+        "hearings.record_outcome",
+    }
+    | _COURT_OVERSIGHT,
+    Role.MANAGER: _SEE_PARTICIPANTS
+    | _COURT_OVERSIGHT
+    | {
+        "tjp.change_program",
+        "tjp.view_auditevent",
+        "hearings.add_responsetype",
+        "hearings.change_responsetype",
     },
-    Role.MANAGER: _SEE_PARTICIPANTS | {"tjp.change_program", "tjp.view_auditevent"},
     Role.ADMINISTRATOR: _SEE_PROGRAM
     | {
         "tjp.administer_all_programs",

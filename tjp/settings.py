@@ -248,7 +248,12 @@ CELERY_BEAT_SCHEDULE = {
     # program's new day (in its own time zone) is covered soon after midnight.
     "random-test-selection": {"task": "treatment.tasks.run_random_selection", "schedule": 60 * 60},
     "missed-test-conversion": {"task": "treatment.tasks.convert_missed_tests", "schedule": 15 * 60},
+    # Both idempotent (one reminder per appearance and channel, one digest per person and day).
+    "hearing-reminders": {"task": "hearings.tasks.queue_hearing_reminders", "schedule": 15 * 60},
+    "docket-digest": {"task": "hearings.tasks.queue_docket_digests", "schedule": 60 * 60},
 }
+# The team's digest of the next day's dockets goes out at this hour of each program's day.
+DOCKET_DIGEST_HOUR = env.int("DOCKET_DIGEST_HOUR", default=16)
 # Keys the random drug-test schedule: participants cannot predict it; auditors holding the
 # secret can reproduce it. Defaults to a value derived from SECRET_KEY.
 TESTING_SELECTION_SECRET = env.str("TESTING_SELECTION_SECRET", default="") or (
@@ -330,6 +335,15 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+
+# --- Text messages ---------------------------------------------------------------------------
+# django-sms: the console in development; in production a provider's backend (e.g.
+# sms.backends.twilio.SmsBackend with TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN), or empty: no
+# text messages are sent (reminders then go by email only).
+SMS_BACKEND = env.str("SMS_BACKEND", default="sms.backends.console.SmsBackend" if DEBUG else "")
+DEFAULT_FROM_SMS = env.str("DEFAULT_FROM_SMS", default="TJP")
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 
 LOGGING = {
     "version": 1,

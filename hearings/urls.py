@@ -1,0 +1,13 @@
+"""/hearings/: each page module owns its routes."""
+
+from hearings.views import calendar, catalog, compliance, court, docket, feeds, packet
+
+urlpatterns = [
+    *calendar.urlpatterns,
+    *docket.urlpatterns,
+    *packet.urlpatterns,
+    *court.urlpatterns,
+    *feeds.urlpatterns,
+    *compliance.urlpatterns,
+    *catalog.urlpatterns,
+]

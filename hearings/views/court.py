@@ -1,0 +1,3 @@
+"""court pages (being written)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""docket pages (being written)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""feeds pages (being written)."""
+
+urlpatterns = []

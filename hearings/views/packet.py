@@ -1,0 +1,3 @@
+"""packet pages (being written)."""
+
+urlpatterns = []
