@@ -106,11 +106,12 @@ def session_conflicts(
         when = _when(other.starts_at, program)
         if other.judge_id == judge.pk:
             problems.append(
-                _("%(judge)s already sits at %(when)s.") % {"judge": judge, "when": when}
+                _("%(judge)s already sits then (session at %(when)s).")
+                % {"judge": judge, "when": when}
             )
         else:
             problems.append(
-                _("Courtroom %(room)s is already booked at %(when)s.")
+                _("Courtroom %(room)s is already booked then (session at %(when)s).")
                 % {"room": courtroom, "when": when}
             )
     return problems
@@ -130,7 +131,7 @@ def _participant_conflict(participant: Participant, session: HearingSession) -> 
     )
     if clash is None:
         return None
-    return _("%(name)s is already on the docket of another session at %(when)s.") % {
+    return _("%(name)s is already on the docket of another session then (%(when)s).") % {
         "name": participant.person.full_name,
         "when": _when(clash.session.starts_at, session.program),
     }
