@@ -199,11 +199,14 @@ def session_create(
 
 
 def series_dates(starts_on: date, ends_on: date, weekday: int, interval_weeks: int) -> list[date]:
+    # rrule counts "every N weeks" from the week of dtstart: start on the first session's day,
+    # or a first date later in the week than the weekday would skip N weeks, not one.
+    first = starts_on + timedelta(days=(weekday - starts_on.weekday()) % 7)
     return [
         d.date()
         for d in rrule(
             WEEKLY,
-            dtstart=datetime.combine(starts_on, time()),
+            dtstart=datetime.combine(first, time()),
             until=datetime.combine(ends_on, time()),
             byweekday=weekday,
             interval=interval_weeks,

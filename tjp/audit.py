@@ -52,7 +52,8 @@ def record(
 def record_many(
     *, actor, action: str, rows: list[dict[str, Any]], request: HttpRequest | None = None
 ) -> None:
-    """One audit row per record of a batch, inserted together (a lab's thousands of results)."""
+    """One audit row per record of a batch, inserted together (a lab's thousands of results, a
+    staffing packet's disclosures). A row may name the consent it was made under."""
     if actor is not None and not actor.is_authenticated:
         actor = None
     origin = request_origin(request)
@@ -66,6 +67,7 @@ def record_many(
             object_repr=str(row["obj"])[:200],
             program=row.get("program"),
             participant_uuid=row.get("participant_uuid"),
+            consent_uuid=row.get("consent_uuid"),
             detail=row.get("detail") or {},
             **origin,
         )

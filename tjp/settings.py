@@ -313,6 +313,9 @@ SPECTACULAR_SETTINGS = {
         "AssessmentLevelEnum": "participants.models.Assessment.Level",
         "LanguageEnum": "tjp.models.Program.Language",
         "TreatmentSessionKindEnum": "treatment.models.TreatmentSession.Kind",
+        # Two choice sets named "attendance": treatment sessions keep the name they had.
+        "AttendanceEnum": "treatment.models.TreatmentSession.Attendance",
+        "DocketAttendanceEnum": "hearings.models.Attendance",
     },
 }
 

@@ -6,6 +6,7 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from hearings import api as hearings_api
 from participants import api as participants_api
 from tjp import api, tokens, views
 from tjp.forms import EmailAuthenticationForm
@@ -19,6 +20,7 @@ router.register(
     "treatment-sessions", treatment_api.TreatmentSessionViewSet, basename="treatment-session"
 )
 router.register("drug-tests", treatment_api.DrugTestViewSet, basename="drug-test")
+router.register("hearing-sessions", hearings_api.HearingSessionViewSet, basename="hearing-session")
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -5,6 +5,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
 
 PUBLIC = {"/accounts/login/", "/healthz", "/i18n/setlang/", "/admin/login/"}
+# Fetched without signing in (calendar applications): the secret in the address is the
+# credential, and an unknown secret is a 404.
+SECRET_ADDRESSES = {"/hearings/feeds/x.ics"}
 SAMPLE_UUID = "3f2b8c1e-5d4a-4e7b-9c0d-1a2b3c4d5e6f"  # fixed: xdist workers must collect alike
 SAMPLE_BY_CONVERTER = {
     "uuid": SAMPLE_UUID,
@@ -67,7 +70,7 @@ def test_the_walk_found_the_app():
     assert len(ROUTES) > 20
 
 
-@pytest.mark.parametrize("path", [r for r in ROUTES if r not in PUBLIC])
+@pytest.mark.parametrize("path", [r for r in ROUTES if r not in PUBLIC | SECRET_ADDRESSES])
 def test_anonymous_is_refused(client, db, path):
     response = client.get(path)
     if path.startswith("/api/"):
@@ -80,3 +83,9 @@ def test_anonymous_is_refused(client, db, path):
 @pytest.mark.parametrize("path", sorted(PUBLIC - {"/i18n/setlang/"}))
 def test_public_pages_answer_anonymous(client, db, path):
     assert client.get(path).status_code == 200
+
+
+@pytest.mark.parametrize("path", sorted(SECRET_ADDRESSES))
+def test_secret_addresses_refuse_an_unknown_secret(client, db, path):
+    assert path in ROUTES
+    assert client.get(path).status_code == 404

@@ -1,0 +1,460 @@
+"""The staffing packet: for one session, what the team reviews about each participant on the
+docket — everything since that participant's last hearing.
+
+Read in a constant number of queries whatever the size of the docket (one per kind of fact,
+for every participant at once), and gated exactly as treatment.queries.treatment_record gates
+a treatment record: provider information reaches a court role only under a live consent that
+covers its category for that role (treatment.access.consent_for), every such reading is logged
+as a disclosure under its consent, clinicians need no consent, and clinical notes reach only
+the clinicians of the organisation that wrote them. Information a consent does not cover is
+never read from the database at all.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from functools import reduce
+from operator import or_
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Prefetch, Q, prefetch_related_objects
+from django.http import HttpRequest
+from django.utils import timezone
+
+from hearings.access import entries_visible_to, full_participant_ids
+from hearings.models import APPEARED, DocketEntry, HearingSession, Response, StaffingNote
+from participants.models import NewArrest, Participant, PhaseChange, Status, program_today
+from participants.services import term_needs_warning
+from tjp import audit
+from tjp.models import AuditEvent, Phase, Program
+from tjp.roles import Role
+from treatment.access import GATED, REDISCLOSURE_NOTICE, consent_for, is_clinician, providers_of
+from treatment.models import (
+    ClinicalNote,
+    DrugTest,
+    DrugTestResult,
+    ProgressUpdate,
+    TreatmentSession,
+)
+
+ATTENDED = {TreatmentSession.Attendance.ATTENDED, TreatmentSession.Attendance.LATE}
+# The parts of the treatment record the packet shows, by their consent key (treatment.access).
+PACKET_SECTIONS = ("attendance", "progress", "drug_tests")
+ROLE_LABELS = dict(Role.choices)
+
+
+@dataclass
+class TreatmentAttendance:
+    sessions: list[TreatmentSession]
+
+    @property
+    def attended(self) -> int:
+        return sum(1 for s in self.sessions if s.attendance in ATTENDED)
+
+    @property
+    def missed(self) -> int:
+        return sum(1 for s in self.sessions if s.attendance == TreatmentSession.Attendance.ABSENT)
+
+    @property
+    def excused(self) -> int:
+        return sum(1 for s in self.sessions if s.attendance == TreatmentSession.Attendance.EXCUSED)
+
+    @property
+    def hours(self) -> Decimal:
+        return sum((s.hours for s in self.sessions if s.attendance in ATTENDED), Decimal(0))
+
+
+@dataclass
+class PhaseProgress:
+    """Where the participant stands against the requirements of their current phase."""
+
+    phase: Phase | None
+    started_on: date
+    days_in_phase: int
+    tests: int  # tests the reader may see, since the phase started
+    appearances: int  # hearings appeared at since the phase started (this one not included)
+
+    @property
+    def weeks(self) -> Decimal:
+        return Decimal(max(self.days_in_phase, 1)) / 7
+
+    @property
+    def tests_per_week(self) -> Decimal:
+        return (Decimal(self.tests) / self.weeks).quantize(Decimal("0.1"))
+
+    @property
+    def min_days_met(self) -> bool:
+        return self.phase is not None and self.days_in_phase >= self.phase.min_days
+
+    @property
+    def tests_per_week_met(self) -> bool:
+        return self.phase is not None and self.tests_per_week >= self.phase.tests_per_week
+
+
+@dataclass
+class PacketItem:
+    """One docket entry. `full` False: the reader sees the name only (a defender's view of
+    another lawyer's client). A section that is None is withheld for want of a consent."""
+
+    entry: DocketEntry
+    participant: Participant
+    full: bool
+    since: date | None = None  # the day of the last hearing appeared at, else program entry
+    last_hearing: datetime | None = None
+    attendance: TreatmentAttendance | None = None
+    drug_tests: list[DrugTest] = field(default_factory=list)
+    provider_tests_withheld: bool = False
+    progress_updates: list[ProgressUpdate] | None = None
+    responses_since: list[Response] = field(default_factory=list)
+    responses_here: list[Response] = field(default_factory=list)
+    phase: PhaseProgress | None = None
+    new_arrests: list[NewArrest] = field(default_factory=list)
+    term_days_remaining: int | None = None
+    term_warning: bool = False
+    staffing_notes: list[StaffingNote] = field(default_factory=list)
+    clinical_notes: list[ClinicalNote] = field(default_factory=list)
+    disclosed: list[str] = field(default_factory=list)  # categories shown under a consent
+
+    @property
+    def missed_tests(self) -> int:
+        return sum(1 for t in self.drug_tests if t.missed)
+
+    @property
+    def refused_tests(self) -> int:
+        return sum(1 for t in self.drug_tests if t.refused)
+
+    @property
+    def positive_tests(self) -> int:
+        """Tests that count as positive (missed, refused and adulterated included)."""
+        return sum(1 for t in self.drug_tests if t.counts_as_positive)
+
+    @property
+    def warrant(self) -> bool:
+        return self.participant.status == Status.WARRANT
+
+    @property
+    def flagged(self) -> bool:
+        return bool(
+            self.missed_tests
+            or self.refused_tests
+            or self.positive_tests
+            or self.new_arrests
+            or self.warrant
+            or self.term_warning
+        )
+
+
+@dataclass
+class StaffingPacket:
+    session: HearingSession
+    program: Program
+    items: list[PacketItem]
+    clinician: bool
+    generated_at: datetime
+    export: bool = False
+
+    @property
+    def needs_redisclosure_notice(self) -> bool:
+        return any(item.disclosed for item in self.items)
+
+    @property
+    def redisclosure_notice(self) -> str:
+        return str(REDISCLOSURE_NOTICE)
+
+    @property
+    def session_day(self) -> date:
+        return _local(self.session.starts_at, self.program).date()
+
+
+def _local(moment: datetime, program: Program) -> datetime:
+    return timezone.localtime(moment, ZoneInfo(program.time_zone))
+
+
+def _day_start(day: date, program: Program) -> datetime:
+    return datetime.combine(day, time(), tzinfo=ZoneInfo(program.time_zone))
+
+
+def _any_of(conditions: list[Q]) -> Q:
+    return reduce(or_, conditions)
+
+
+def _by_participant(rows) -> dict[int, list]:
+    grouped = defaultdict(list)
+    for row in rows:
+        grouped[row.participant_id].append(row)
+    return grouped
+
+
+def staffing_packet(
+    user,
+    session: HearingSession,
+    *,
+    request: HttpRequest | None = None,
+    export: bool = False,
+) -> StaffingPacket:
+    """The packet of `session` as `user` may see it. The caller has passed the session access
+    check (hearings.access.get_session_for_user); the entries are scoped here."""
+    program = session.program
+    clinician = is_clinician(user)
+    entries = list(
+        entries_visible_to(user)
+        .filter(session=session)
+        .select_related(
+            "participant__person",
+            "participant__program",
+            "participant__phase",
+            "participant__legal_term",
+        )
+        .order_by("position", "pk")
+    )
+    full_ids = full_participant_ids(user, entries)
+    items = [
+        PacketItem(entry=e, participant=e.participant, full=e.participant_id in full_ids)
+        for e in entries
+    ]
+    full = [item for item in items if item.full]
+    if full:
+        _fill(user, session, full, clinician=clinician, export=export, request=request)
+    audit.record(
+        actor=user,
+        action=AuditEvent.Action.EXPORT if export else AuditEvent.Action.VIEW,
+        obj=session,
+        program=program,
+        request=request,
+        detail={
+            "page": "staffing_packet",
+            "participants": [str(item.participant.uuid) for item in items],
+            "export": export,
+        },
+    )
+    return StaffingPacket(
+        session=session,
+        program=program,
+        items=items,
+        clinician=clinician,
+        generated_at=timezone.now(),
+        export=export,
+    )
+
+
+def _fill(user, session, items: list[PacketItem], *, clinician, export, request) -> None:
+    program = session.program
+    today = program_today(program)
+    session_day = _local(session.starts_at, program).date()
+    as_of = min(today, session_day)
+    by_pk = {item.participant.pk: item for item in items}
+    participants = [item.participant for item in items]
+    ids = list(by_pk)
+
+    prefetch_related_objects(
+        [item.entry for item in items],
+        Prefetch("staffing_notes", queryset=StaffingNote.objects.select_related("author")),
+    )
+    prefetch_related_objects(participants, "legal_term__interruptions")
+
+    # The last hearing each participant appeared at before this one, and their appearances.
+    appeared = defaultdict(list)
+    for pk, entry_pk, starts_at in DocketEntry.objects.filter(
+        participant_id__in=ids,
+        session__cancelled=False,
+        session__starts_at__lt=session.starts_at,
+        attendance__in=APPEARED,
+    ).values_list("participant_id", "pk", "session__starts_at"):
+        appeared[pk].append((starts_at, entry_pk))
+    last_entry = {}
+    for pk, item in by_pk.items():
+        p = item.participant
+        if appeared[pk]:
+            starts_at, last_entry[pk] = max(appeared[pk])
+            item.last_hearing = starts_at
+            item.since = _local(starts_at, program).date()
+        else:
+            item.since = p.entry_date or p.referred_on
+
+    # The day each participant's current phase started: their last move into it, else entry.
+    phase_start = {pk: item.participant.entry_date or item.since for pk, item in by_pk.items()}
+    for pk, to_phase, effective_on in (
+        PhaseChange.objects.filter(participant_id__in=ids)
+        .order_by("effective_on", "created_at")
+        .values_list("participant_id", "to_phase_id", "effective_on")
+    ):
+        if to_phase == by_pk[pk].participant.phase_id:
+            phase_start[pk] = effective_on
+
+    # The consent gate, section by section, as in treatment_record (clinicians need none).
+    consents: dict[int, dict[str, object]] = {}
+    if not clinician:
+        prefetch_related_objects(participants, "consents")
+        for pk, item in by_pk.items():
+            shown = {}
+            for section in PACKET_SECTIONS:
+                consent = consent_for(user, item.participant, GATED[section])
+                if consent is not None:
+                    shown[section] = consent
+            consents[pk] = shown
+
+    # Whose information of each section the reader may see.
+    allowed = {
+        section: {pk for pk in ids if clinician or section in consents[pk]}
+        for section in PACKET_SECTIONS
+    }
+
+    since_at = {
+        pk: item.last_hearing or _day_start(item.since, program) for pk, item in by_pk.items()
+    }
+
+    # Drug tests since the last hearing or the phase start, whichever is earlier: the court's
+    # always, a provider's only under a consent covering test results.
+    test_window = _any_of(
+        [
+            Q(
+                participant_id=pk,
+                collected_at__gte=min(since_at[pk], _day_start(phase_start[pk], program)),
+            )
+            for pk in ids
+        ]
+    )
+    tests = DrugTest.objects.filter(test_window, collected_at__lt=session.ends_at)
+    if not clinician:
+        tests = tests.filter(Q(provider__isnull=True) | Q(participant_id__in=allowed["drug_tests"]))
+    tests = (
+        tests.select_related("provider")
+        .prefetch_related(
+            Prefetch("results", queryset=DrugTestResult.objects.order_by("substance"))
+        )
+        .order_by("collected_at", "pk")
+    )
+    tests_by = _by_participant(tests)
+    withheld_tests = set()
+    gated_out = [pk for pk in ids if pk not in allowed["drug_tests"]]
+    if gated_out:
+        withheld_tests = set(
+            DrugTest.objects.filter(
+                _any_of([Q(participant_id=pk, collected_at__gte=since_at[pk]) for pk in gated_out]),
+                collected_at__lt=session.ends_at,
+                provider__isnull=False,
+            )
+            .values_list("participant_id", flat=True)
+            .distinct()
+        )
+
+    def since_day(model_field: str, pks: list[int]) -> Q:
+        return _any_of(
+            [Q(participant_id=pk, **{f"{model_field}__gte": by_pk[pk].since}) for pk in pks]
+        )
+
+    sessions_by, progress_by = {}, {}
+    if pks := allowed["attendance"]:
+        sessions_by = _by_participant(
+            TreatmentSession.objects.filter(
+                since_day("session_date", pks), session_date__lte=session_day
+            )
+            .select_related("provider")
+            .order_by("session_date", "created_at")
+        )
+    if pks := allowed["progress"]:
+        progress_by = _by_participant(
+            ProgressUpdate.objects.filter(
+                since_day("period_end", pks), period_start__lte=session_day
+            )
+            .select_related("provider")
+            .order_by("period_end", "created_at")
+        )
+    responses_by = _by_participant(
+        Response.objects.filter(since_day("responded_on", ids), responded_on__lte=session_day)
+        .select_related("response_type")
+        .order_by("responded_on", "pk")
+    )
+    arrests_by = _by_participant(
+        NewArrest.objects.filter(since_day("arrested_on", ids), arrested_on__lte=as_of).order_by(
+            "arrested_on", "created_at"
+        )
+    )
+    notes_by = {}
+    if clinician:
+        # Only the reader's own organisation's notes (treatment.access.clinical_notes_for).
+        notes_by = _by_participant(
+            ClinicalNote.objects.filter(
+                since_day("written_on", ids), provider__in=providers_of(user)
+            ).order_by("written_on", "created_at")
+        )
+
+    disclosures = []
+    for pk, item in by_pk.items():
+        p = item.participant
+        all_tests = tests_by.get(pk, [])
+        item.drug_tests = [t for t in all_tests if t.collected_at >= since_at[pk]]
+        item.provider_tests_withheld = pk in withheld_tests
+        if pk in allowed["attendance"]:
+            item.attendance = TreatmentAttendance(sessions_by.get(pk, []))
+        if pk in allowed["progress"]:
+            item.progress_updates = progress_by.get(pk, [])
+        for response in responses_by.get(pk, []):
+            if response.entry_id == item.entry.pk:
+                item.responses_here.append(response)
+            elif response.entry_id is None or response.entry_id != last_entry.get(pk):
+                item.responses_since.append(response)
+        started = phase_start[pk]
+        item.phase = PhaseProgress(
+            phase=p.phase,
+            started_on=started,
+            days_in_phase=max((as_of - started).days, 0),
+            tests=sum(1 for t in all_tests if _local(t.collected_at, program).date() >= started),
+            appearances=sum(
+                1 for starts_at, _ in appeared[pk] if _local(starts_at, program).date() >= started
+            ),
+        )
+        item.new_arrests = arrests_by.get(pk, [])
+        item.staffing_notes = list(item.entry.staffing_notes.all())
+        for note in item.staffing_notes:
+            note.role_label = str(ROLE_LABELS.get(note.author_role, note.author_role))
+        item.clinical_notes = notes_by.get(pk, [])
+        try:
+            term = p.legal_term
+        except ObjectDoesNotExist:
+            term = None
+        if term is not None:
+            term.participant = p
+            item.term_days_remaining = term.days_remaining(today)
+            item.term_warning = term_needs_warning(term, today)
+        if not clinician:
+            disclosures += _disclosures(
+                item, consents[pk], all_tests, export=export, session=session
+            )
+
+    if disclosures:
+        audit.record_many(
+            actor=user, action=AuditEvent.Action.DISCLOSE, rows=disclosures, request=request
+        )
+
+
+def _disclosures(item: PacketItem, shown: dict, tests: list[DrugTest], *, export, session):
+    """The audit rows for what this item shows under a consent: one per consent, naming its
+    categories (as record_disclosure does)."""
+    by_consent: dict[object, list[str]] = {}
+    if item.attendance is not None and item.attendance.sessions:
+        by_consent.setdefault(shown["attendance"], []).append(str(GATED["attendance"]))
+    if item.progress_updates:
+        by_consent.setdefault(shown["progress"], []).append(str(GATED["progress"]))
+    if "drug_tests" in shown and any(t.provider_id for t in tests):
+        by_consent.setdefault(shown["drug_tests"], []).append(str(GATED["drug_tests"]))
+    p = item.participant
+    rows = []
+    for consent, categories in by_consent.items():
+        item.disclosed.extend(categories)
+        rows.append(
+            {
+                "obj": p,
+                "program": p.program,
+                "participant_uuid": p.uuid,
+                "consent_uuid": consent.uuid,
+                "detail": {
+                    "categories": categories,
+                    "export": export,
+                    "staffing_packet": str(session.uuid),
+                },
+            }
+        )
+    return rows
