@@ -60,10 +60,32 @@ def main() -> None:
     treatment = Path(__file__).resolve().parent.parent / "treatment" / "views.py"
     if treatment.exists():
         pages["treatment record"] = f"/treatment/participants/{participant.uuid}/"
-    print(f"{'page':28} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
+    from django.db.models import Count
+
+    from hearings.access import sessions_visible_to
+
+    session = (
+        sessions_visible_to(user)
+        .filter(cancelled=False)
+        .annotate(n=Count("entries"))
+        .order_by("-n", "-starts_at")
+        .first()
+    )
+    if session is not None:
+        pages |= {
+            "hearing calendar (week)": "/hearings/",
+            "hearing calendar (month)": "/hearings/?view=month",
+            f"session page ({session.n} on docket)": f"/hearings/sessions/{session.uuid}/",
+            "staffing packet": f"/hearings/sessions/{session.uuid}/packet/",
+            "staffing packet PDF": f"/hearings/sessions/{session.uuid}/packet.pdf",
+            "in-court docket": f"/hearings/sessions/{session.uuid}/court/",
+            "hearing compliance": "/hearings/compliance/",
+            "API hearing sessions": "/api/v1/hearing-sessions/",
+        }
+    print(f"{'page':34} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
     for name, url in pages.items():
         median, p95, queries = measure(client, url, args.runs)
-        print(f"{name:28} {median:10.1f} {p95:8.1f} {queries:8d}")
+        print(f"{name:34} {median:10.1f} {p95:8.1f} {queries:8d}")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 of hearings held and two months ahead.
 
 Per program: the default response catalog (`catalog_ensure`); a weekly series (atc: Tuesdays
-9:00 in courtroom 3B; pjt: Thursdays 10:00 in Sala 2) from 26 weeks ago to 8 weeks ahead, made
+9:00 in courtroom 3B; pjt: Thursdays 10:00 in sala 2) from 26 weeks ago to 8 weeks ahead, made
 by `series_create`, with one past sitting cancelled for a holiday (`session_cancel`). Past
 sessions carry the dockets of the participants who were in the program that day, seen as often
 as their phase asked (weekly while a termination motion is pending; the week after an absence),
@@ -63,7 +63,7 @@ TEAM = [Role.JUDGE, Role.PROSECUTOR, Role.DEFENDER, Role.CLINICIAN, Role.COORDIN
 
 PROGRAMS = {
     "atc": {"weekday": 1, "start": time(9), "courtroom": "3B", "minutes": 180},
-    "pjt": {"weekday": 3, "start": time(10), "courtroom": "Sala 2", "minutes": 180},
+    "pjt": {"weekday": 3, "start": time(10), "courtroom": "2", "minutes": 180},
 }
 
 TEXT = {

@@ -196,7 +196,7 @@ def court_docket(request, session_uuid):
         "session": session,
         "program": program,
         "rows": _rows(entries, full, perms=perms, session_day=day, held=held),
-        "perms": perms,
+        "court_perms": perms,
         "held": held,
     }
     with timezone.override(ZoneInfo(program.time_zone)):
@@ -317,7 +317,7 @@ def _entry_page(request, entry: DocketEntry, *, status: int = 200, **bound):
         "session": session,
         "program": program,
         "participant": participant,
-        "perms": perms,
+        "court_perms": perms,
         "held": day <= today,
         "cells": _cells(entry, session_day=day, held=day <= today, back="entry"),
         "can_warrant": _warrant_possible(entry, perms),

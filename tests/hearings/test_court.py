@@ -525,3 +525,17 @@ def test_staffing_notes(client, personas, entry):
     client.force_login(personas[R.MANAGER])
     assert client.post(url, {"note-text": "x"}).status_code == 403
     assert DocketEntry.objects.get(pk=entry.pk).staffing_notes.count() == 1
+
+
+@pytest.mark.parametrize("page", ["court", "entry"])
+def test_the_site_navigation_is_intact_on_the_court_pages(client, personas, entry, page):
+    """The pages' own permission summary must not hide the site's `perms` (the nav uses it)."""
+    client.force_login(personas[Role.COORDINATOR])
+    url = (
+        reverse("court_docket", args=[entry.session.uuid])
+        if page == "court"
+        else reverse("entry_detail", args=[entry.uuid])
+    )
+    body = client.get(url).content.decode()
+    assert f'href="{reverse("roster")}"' in body
+    assert f'href="{reverse("hearing_calendar")}"' in body

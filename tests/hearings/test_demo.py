@@ -36,7 +36,7 @@ MODELS = (
 # weekday, start, courtroom, judge
 SERIES = {
     "atc": (1, time(9), "3B", "judge@atc.example"),
-    "pjt": (3, time(10), "Sala 2", "judge@pjt.example"),
+    "pjt": (3, time(10), "2", "judge@pjt.example"),
 }
 
 
