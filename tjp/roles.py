@@ -27,7 +27,7 @@ _SEE_PARTICIPANTS = _SEE_PROGRAM | {
     "participants.view_participant",
     "hearings.view_hearingsession",
 }
-_COURT_OVERSIGHT = {"hearings.view_compliance"}
+_COURT_OVERSIGHT = {"hearings.view_compliance", "reporting.view_dashboard"}
 # The team that staffs cases before the hearing (the program manager does not).
 _TEAM = _SEE_PARTICIPANTS | {"hearings.add_staffingnote"}
 
@@ -78,6 +78,8 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
         "tjp.view_auditevent",
         "hearings.add_responsetype",
         "hearings.change_responsetype",
+        "reporting.export_reports",
+        "reporting.export_evaluation",
     },
     Role.ADMINISTRATOR: _SEE_PROGRAM
     | {

@@ -30,6 +30,7 @@ urlpatterns = [
     path("participants/", include("participants.urls")),
     path("treatment/", include("treatment.urls")),
     path("hearings/", include("hearings.urls")),
+    path("reports/", include("reporting.urls")),
     path("accounts/locked/", views.locked_accounts, name="locked_accounts"),
     path("accounts/tokens/", tokens.token_list, name="api_tokens"),
     path("accounts/tokens/<uuid:token_uuid>/revoke/", tokens.token_revoke, name="api_token_revoke"),
