@@ -251,6 +251,8 @@ CELERY_BEAT_SCHEDULE = {
     # Both idempotent (one reminder per appearance and channel, one digest per person and day).
     "hearing-reminders": {"task": "hearings.tasks.queue_hearing_reminders", "schedule": 15 * 60},
     "docket-digest": {"task": "hearings.tasks.queue_docket_digests", "schedule": 60 * 60},
+    # Export files are kept RETENTION_DAYS (reporting.exports) and then deleted with their rows.
+    "export-cleanup": {"task": "reporting.tasks.cleanup_exports", "schedule": 60 * 60},
 }
 # The team's digest of the next day's dockets goes out at this hour of each program's day.
 DOCKET_DIGEST_HOUR = env.int("DOCKET_DIGEST_HOUR", default=16)
@@ -259,6 +261,9 @@ DOCKET_DIGEST_HOUR = env.int("DOCKET_DIGEST_HOUR", default=16)
 TESTING_SELECTION_SECRET = env.str("TESTING_SELECTION_SECRET", default="") or (
     "testing:" + SECRET_KEY
 )
+# Keys the pseudonymous ids of evaluation extracts (reporting.evaluation): keep it fixed, or an
+# evaluator's ids change between extracts. Defaults to a value derived from SECRET_KEY.
+EVALUATION_ID_SECRET = env.str("EVALUATION_ID_SECRET", default="") or ("evaluation:" + SECRET_KEY)
 
 # --- API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -524,6 +524,6 @@ def test_call_in_lookup_only_in_own_programs(client, outsider, tested_daily, pro
 def test_specimen_received_shows_in_the_list(client, personas, tested_daily):
     client.force_login(personas[R.COORDINATOR])
     client.post(RUN)
-    _test(tested_daily, personas[R.COORDINATOR], lab="x", hours_ago=0.1, turnaround=0.05)
+    _test(tested_daily, personas[R.COORDINATOR], lab="x", hours_ago=0.01, turnaround=0.005)
     page = client.get(TESTING).content.decode()
     assert 'data-testid="selection-status">specimen received<' in page

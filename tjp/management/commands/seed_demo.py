@@ -3,6 +3,9 @@
 Idempotent: running it again changes nothing but resetting the demo passwords. Each domain app
 adds its part in `<app>/demo.py` (a `seed(stdout)` function), discovered here in dependency
 order, so `tjp` never imports an app that depends on it.
+
+`--participants N` loads, after the core, a synthetic program of N referrals instead of the
+apps' demos (`reporting.synthetic`, to measure reports at scale).
 """
 
 from importlib import import_module
@@ -84,9 +87,23 @@ class Command(BaseCommand):
             help="Comma-separated apps whose demo to load after the core (default: all; "
             "'none' for the core alone).",
         )
+        parser.add_argument(
+            "--participants",
+            type=int,
+            help="Instead of the apps' demos, generate a synthetic program of this many "
+            "referrals (bulk loaded; for measuring reports).",
+        )
+        parser.add_argument(
+            "--program-code",
+            default="synth",
+            help="Code of the synthetic program (default: synth); refused if it has participants.",
+        )
+        parser.add_argument("--seed", type=int, default=2031, help="Seed of the synthetic data.")
 
     @transaction.atomic
-    def handle(self, *args, force=False, apps=None, **options):
+    def handle(
+        self, *args, force=False, apps=None, participants=None, program_code="synth", **options
+    ):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "seed_demo creates accounts with a published password; it refuses to run with "
@@ -94,10 +111,22 @@ class Command(BaseCommand):
             )
         sync_roles()
         for spec in PROGRAMS:
-            program = self._program(spec)
+            program = demo_program(spec)
             for role, (first, last) in spec["people"].items():
                 self._account(f"{role.value}@{spec['code']}.example", role, first, last, program)
         self._account("admin@tjp.example", Role.ADMINISTRATOR, "Avery", "Admin", None)
+        if participants is not None:
+            synthetic = import_module("reporting.synthetic")  # an app above tjp: never imported
+            try:
+                synthetic.generate(
+                    participants,
+                    program_code=program_code,
+                    seed=options["seed"],
+                    stdout=self.stdout,
+                )
+            except synthetic.SyntheticProgramExists as exc:
+                raise CommandError(str(exc)) from exc
+            return
         wanted = None if apps is None else set(apps.split(","))
         for app_config in django_apps.get_app_configs():
             module = f"{app_config.name}.demo"
@@ -111,22 +140,6 @@ class Command(BaseCommand):
                 f"(password {DEMO_PASSWORD})."
             )
         )
-
-    def _program(self, spec) -> Program:
-        fields = {k: v for k, v in spec.items() if k not in ("code", "phases", "people")}
-        program, _ = Program.objects.update_or_create(code=spec["code"], defaults=fields)
-        for number, (name, min_days, tests, interval) in enumerate(spec["phases"], start=1):
-            Phase.objects.update_or_create(
-                program=program,
-                number=number,
-                defaults={
-                    "name": name,
-                    "min_days": min_days,
-                    "tests_per_week": tests,
-                    "hearing_interval_days": interval,
-                },
-            )
-        return program
 
     def _account(self, email, role, first, last, program) -> User:
         user = User.objects.filter(email=email).first()
@@ -147,3 +160,20 @@ class Command(BaseCommand):
             if program is not None:
                 grant_program_staff(user, program)
         return user
+
+
+def demo_program(spec) -> Program:
+    fields = {k: v for k, v in spec.items() if k not in ("code", "phases", "people")}
+    program, _ = Program.objects.update_or_create(code=spec["code"], defaults=fields)
+    for number, (name, min_days, tests, interval) in enumerate(spec["phases"], start=1):
+        Phase.objects.update_or_create(
+            program=program,
+            number=number,
+            defaults={
+                "name": name,
+                "min_days": min_days,
+                "tests_per_week": tests,
+                "hearing_interval_days": interval,
+            },
+        )
+    return program
