@@ -27,7 +27,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import (
     Count,
     DecimalField,
-    Exists,
     F,
     IntegerField,
     Max,
@@ -58,9 +57,10 @@ from participants.models import (
     Status,
     program_today,
 )
+from reporting.exports import neutralise_formula
 from tjp import audit
 from tjp.models import AuditEvent, Phase, Program
-from treatment.models import DrugTest, DrugTestResult, TreatmentSession
+from treatment.models import DrugTest, TreatmentSession, failed_test_q
 
 MIN_CELL_DEFAULT = 5
 MIN_CELL_FLOOR = 3
@@ -82,12 +82,8 @@ def pseudonym(*, program: Program, evaluator: str, person_uuid) -> str:
 
 
 def failed_test() -> Q:
-    """A test that counts as positive: the SQL twin of treatment's DrugTest.counts_as_positive
-    (missed, refused, adulterated, or any substance result other than negative)."""
-    positive = DrugTestResult.objects.filter(test=OuterRef("pk")).exclude(
-        result=DrugTestResult.Result.NEGATIVE
-    )
-    return Q(missed=True) | Q(refused=True) | Q(adulterated=True) | Q(Exists(positive))
+    """A test that counts as positive (treatment.models.failed_test_q, the rule written once)."""
+    return failed_test_q()
 
 
 # --- The columns ------------------------------------------------------------------------------
@@ -584,10 +580,9 @@ def _number(value: Decimal) -> int | Decimal:
 
 
 def _cell(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula is quoted (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    """Text that a spreadsheet would run as a formula is quoted (CSV injection), by the export
+    writers' rule."""
+    return neutralise_formula(value) if isinstance(value, str) else value
 
 
 @dataclass

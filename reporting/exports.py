@@ -102,7 +102,11 @@ def _csv_value(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, int | float | Decimal):
         return str(value)
-    text = str(value)
+    return neutralise_formula(str(value))
+
+
+def neutralise_formula(text: str) -> str:
+    """Quote text a spreadsheet would run as a formula (CSV injection); numbers stay numbers."""
     if text.startswith(_FORMULA_START) and not _NUMBER_LIKE.match(text):
         return "'" + text
     return text

@@ -306,7 +306,8 @@ class DrugTest(Reported):
 
     @property
     def counts_as_positive(self) -> bool:
-        """Missed, refused, adulterated and any positive substance count as positive."""
+        """Missed, refused, adulterated and any positive substance count as positive (the same
+        rule as a query: `failed_test_q`)."""
         return (
             self.missed
             or self.refused
@@ -417,3 +418,17 @@ class TestingProfile(models.Model):
 
     def __str__(self) -> str:
         return self.call_in_code
+
+
+def failed_test_q() -> models.Q:
+    """DrugTest.counts_as_positive as a filter: missed, refused, adulterated, or any substance
+    result other than negative."""
+    positive = DrugTestResult.objects.filter(test=models.OuterRef("pk")).exclude(
+        result=DrugTestResult.Result.NEGATIVE
+    )
+    return (
+        models.Q(missed=True)
+        | models.Q(refused=True)
+        | models.Q(adulterated=True)
+        | models.Q(models.Exists(positive))
+    )
