@@ -166,6 +166,20 @@ class Program(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(168)],
     )
 
+    # Equity reporting: a group whose figure differs from the whole program's by more than
+    # this share of the program's figure is flagged; groups smaller than the minimum are
+    # suppressed so that nobody can be recognised.
+    equity_disparity_percent = models.PositiveSmallIntegerField(
+        _("equity: flag a group differing from the program by more than (%)"),
+        default=20,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+    )
+    equity_min_group = models.PositiveSmallIntegerField(
+        _("equity: smallest group shown (people)"),
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
+    )
+
     term_warning_days = models.PositiveSmallIntegerField(
         _("warn this many days before a legal term ends"),
         default=30,
