@@ -3,89 +3,39 @@ StaffingPacket the page shows (never from its HTML), in the language active for 
 with times in the program's time zone. Every page says "Confidential" and carries its number;
 the 42 CFR 2.32 notice opens the document whenever provider information is in it."""
 
-from io import BytesIO
-from xml.sax.saxutils import escape
-from zoneinfo import ZoneInfo
-
-from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4, LETTER
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
-from reportlab.lib.units import mm
-from reportlab.pdfgen import canvas
-from reportlab.platypus import (
-    KeepTogether,
-    Paragraph,
-    SimpleDocTemplate,
-    Table,
-    TableStyle,
-)
+from reportlab.platypus import KeepTogether, Paragraph
 
 from hearings.models import Recommendation, ResponseKind
 from hearings.packet import PacketItem, StaffingPacket
 from tjp.models import Program
-
-_STYLES = getSampleStyleSheet()
-BODY = ParagraphStyle("packet-body", parent=_STYLES["BodyText"], fontSize=9, leading=11)
-SMALL = ParagraphStyle("packet-small", parent=BODY, fontSize=8, leading=10)
-TITLE = ParagraphStyle("packet-title", parent=_STYLES["Title"], fontSize=16, leading=20)
-H2 = ParagraphStyle(
-    "packet-h2", parent=_STYLES["Heading2"], fontSize=12, leading=15, spaceBefore=10
-)
-H3 = ParagraphStyle("packet-h3", parent=_STYLES["Heading3"], fontSize=10, leading=12)
-FLAG = ParagraphStyle("packet-flag", parent=BODY, textColor=colors.HexColor("#b02a37"))
-NOTICE = ParagraphStyle(
-    "packet-notice",
-    parent=SMALL,
-    borderColor=colors.HexColor("#997404"),
-    borderWidth=0.8,
-    borderPadding=4,
-    backColor=colors.HexColor("#fff3cd"),
-    spaceBefore=4,
-    spaceAfter=8,
-)
-WITHHELD = ParagraphStyle(
-    "packet-withheld", parent=BODY, backColor=colors.HexColor("#e2e3e5"), borderPadding=3
-)
-TABLE_STYLE = TableStyle(
-    [
-        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e9ecef")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-    ]
+from tjp.pdf import (
+    FLAG,
+    H2,
+    H3,
+    SMALL,
+    TITLE,
+    WITHHELD,
+    build_pdf,
+    content_width,
+    date_text,
+    datetime_text,
+    escape_text,
+    notice,
+    page_size,
+    paragraph,
+    table,
 )
 
 
-def _p(text, style=BODY) -> Paragraph:
-    return Paragraph(escape(str(text)), style)
-
-
-def _date(value) -> str:
-    return formats.date_format(value, "SHORT_DATE_FORMAT") if value else "—"
-
-
-def _when(value, program: Program) -> str:
-    local = timezone.localtime(value, ZoneInfo(program.time_zone))
-    return formats.date_format(local, "SHORT_DATETIME_FORMAT")
-
-
-def _table(header: list[str], rows: list[list], widths: list[float]) -> Table:
-    data = [[_p(h, SMALL) for h in header]]
-    data += [[c if isinstance(c, Paragraph) else _p(c, SMALL) for c in row] for row in rows]
-    table = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
-    table.setStyle(TABLE_STYLE)
-    return table
-
-
-def _withheld() -> Paragraph:
+def withheld() -> Paragraph:
+    """Said in place of provider information no consent covers (the packet, the case
+    summary)."""
     return Paragraph(
         "<b>{}</b> {}".format(
-            escape(_("Withheld — no consent covers this information.")),
-            escape(
+            escape_text(_("Withheld — no consent covers this information.")),
+            escape_text(
                 _(
                     "It reaches the court team only while the participant's consent covers it "
                     "for your role."
@@ -96,64 +46,14 @@ def _withheld() -> Paragraph:
     )
 
 
-def _page_canvas(header: str, confidential: str, page_label: str):
-    """A canvas that knows the page count when it saves, for "Page N of M"."""
-
-    class PacketCanvas(canvas.Canvas):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self._pages = []
-
-        def showPage(self):
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self):
-            total = len(self._pages)
-            for number, state in enumerate(self._pages, start=1):
-                self.__dict__.update(state)
-                self._decorate(number, total)
-                super().showPage()
-            super().save()
-
-        def _decorate(self, number: int, total: int) -> None:
-            width, height = self._pagesize
-            self.saveState()
-            self.setFont("Helvetica-Bold", 10)
-            self.setFillColor(colors.HexColor("#b02a37"))
-            self.drawString(15 * mm, height - 12 * mm, confidential)
-            self.setFillColor(colors.black)
-            self.setFont("Helvetica", 8)
-            self.drawRightString(width - 15 * mm, height - 12 * mm, header)
-            self.drawCentredString(
-                width / 2, 10 * mm, page_label % {"page": number, "pages": total}
-            )
-            self.restoreState()
-
-    return PacketCanvas
-
-
 def packet_pdf(packet: StaffingPacket) -> bytes:
     program, session = packet.program, packet.session
-    pagesize = LETTER if program.legal_track.startswith("us_") else A4
-    buffer = BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=pagesize,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=20 * mm,
-        bottomMargin=18 * mm,
-        title=_("Staffing packet"),
-        author="",
-        subject=_("Confidential"),
-        creator="TJP",
-    )
-    width = pagesize[0] - 30 * mm
-    when = _when(session.starts_at, program)
+    pagesize = page_size(program)
+    width = content_width(pagesize)
+    when = datetime_text(session.starts_at, program)
     story = [
-        _p(_("Staffing packet"), TITLE),
-        _p(
+        paragraph(_("Staffing packet"), TITLE),
+        paragraph(
             _("%(program)s · %(kind)s · %(when)s · courtroom %(room)s · judge %(judge)s")
             % {
                 "program": program.name,
@@ -163,50 +63,42 @@ def packet_pdf(packet: StaffingPacket) -> bytes:
                 "judge": session.judge,
             }
         ),
-        _p(
+        paragraph(
             "{} · {}".format(
                 _("Times in the program's time zone (%(tz)s).") % {"tz": program.time_zone},
-                _("Prepared %(at)s") % {"at": _when(packet.generated_at, program)},
+                _("Prepared %(at)s") % {"at": datetime_text(packet.generated_at, program)},
             ),
             SMALL,
         ),
     ]
     if packet.needs_redisclosure_notice:
-        story.append(
-            Paragraph(
-                "<b>{}</b><br/>{}".format(
-                    escape(_("Confidentiality notice (42 CFR 2.32)")),
-                    escape(packet.redisclosure_notice),
-                ),
-                NOTICE,
-            )
-        )
+        story.append(notice(_("Confidentiality notice (42 CFR 2.32)"), packet.redisclosure_notice))
     if not packet.items:
-        story.append(_p(_("No participant on this docket that you may see.")))
+        story.append(paragraph(_("No participant on this docket that you may see.")))
     for number, item in enumerate(packet.items, start=1):
         story += _item(number, item, packet, width)
     header = f"{program.name} · {when}"
-    canvasmaker = _page_canvas(header, _("CONFIDENTIAL"), _("Page %(page)s of %(pages)s"))
-    doc.build(story, canvasmaker=canvasmaker)
-    return buffer.getvalue()
+    return build_pdf(story, pagesize=pagesize, title=_("Staffing packet"), header=header)
 
 
 def _item(number: int, item: PacketItem, packet: StaffingPacket, width: float) -> list:
     p, program = item.participant, packet.program
-    heading = _p(f"{number}. {p.person.full_name}", H2)
+    heading = paragraph(f"{number}. {p.person.full_name}", H2)
     if not item.full:
         return [
-            KeepTogether([heading, _p(_("Name only: this participant is not your client."), SMALL)])
+            KeepTogether(
+                [heading, paragraph(_("Name only: this participant is not your client."), SMALL)]
+            )
         ]
     phase = p.phase
     out = [
         heading,
-        _p(
+        paragraph(
             _("Status: %(status)s · Phase: %(phase)s · Since %(since)s (%(basis)s)")
             % {
                 "status": p.get_status_display(),
                 "phase": phase or "—",
-                "since": _date(item.since),
+                "since": date_text(item.since),
                 "basis": _("last hearing") if item.last_hearing else _("program entry"),
             }
         ),
@@ -219,9 +111,9 @@ def _item(number: int, item: PacketItem, packet: StaffingPacket, width: float) -
     out += _responses(item, width)
     out += _staffing(item, program, width)
     if packet.clinician:
-        out.append(_p(_("Clinical notes (your organisation only)"), H3))
-        out += [_p(f"{_date(n.written_on)}: {n.text}") for n in item.clinical_notes] or [
-            _p(_("No clinical note."))
+        out.append(paragraph(_("Clinical notes (your organisation only)"), H3))
+        out += [paragraph(f"{date_text(n.written_on)}: {n.text}") for n in item.clinical_notes] or [
+            paragraph(_("No clinical note."))
         ]
     return out
 
@@ -252,13 +144,13 @@ def _flags(item: PacketItem) -> list:
     for arrest in item.new_arrests:
         flags.append(
             _("New arrest %(date)s: %(charge)s")
-            % {"date": _date(arrest.arrested_on), "charge": arrest.charge}
+            % {"date": date_text(arrest.arrested_on), "charge": arrest.charge}
         )
     if item.term_warning:
         flags.append(_("Legal term ends in %(days)s days") % {"days": item.term_days_remaining})
     if not flags:
-        return [_p(_("No flags."), SMALL)]
-    return [_p(_("Flags: %(flags)s") % {"flags": "; ".join(flags)}, FLAG)]
+        return [paragraph(_("No flags."), SMALL)]
+    return [paragraph(_("Flags: %(flags)s") % {"flags": "; ".join(flags)}, FLAG)]
 
 
 def _phase(item: PacketItem, width: float) -> list:
@@ -268,7 +160,7 @@ def _phase(item: PacketItem, width: float) -> list:
     phase = progress.phase
     rows = [
         [
-            _("Days in phase (since %(date)s)") % {"date": _date(progress.started_on)},
+            _("Days in phase (since %(date)s)") % {"date": date_text(progress.started_on)},
             progress.days_in_phase,
             _("at least %(n)s") % {"n": phase.min_days},
         ],
@@ -284,8 +176,8 @@ def _phase(item: PacketItem, width: float) -> list:
         ],
     ]
     return [
-        _p(_("Phase progress"), H3),
-        _table(
+        paragraph(_("Phase progress"), H3),
+        table(
             [_("Requirement"), _("So far"), _("Phase requires")],
             rows,
             [width * 0.5, width * 0.2, width * 0.3],
@@ -294,23 +186,23 @@ def _phase(item: PacketItem, width: float) -> list:
 
 
 def _attendance(item: PacketItem, width: float) -> list:
-    out = [_p(_("Treatment attendance"), H3)]
+    out = [paragraph(_("Treatment attendance"), H3)]
     if item.attendance is None:
-        return [*out, _withheld()]
+        return [*out, withheld()]
     a = item.attendance
     out.append(
-        _p(
+        paragraph(
             _("%(attended)s attended, %(missed)s missed, %(excused)s excused (%(hours)s hours).")
             % {"attended": a.attended, "missed": a.missed, "excused": a.excused, "hours": a.hours}
         )
     )
     if a.sessions:
         out.append(
-            _table(
+            table(
                 [_("Date"), _("Kind of session"), _("Attendance"), _("Hours"), _("Provider")],
                 [
                     [
-                        _date(s.session_date),
+                        date_text(s.session_date),
                         s.get_kind_display(),
                         s.get_attendance_display(),
                         s.hours,
@@ -340,14 +232,14 @@ def _test_flags(test) -> str:
 
 
 def _tests(item: PacketItem, program: Program, width: float) -> list:
-    out = [_p(_("Drug and alcohol tests"), H3)]
+    out = [paragraph(_("Drug and alcohol tests"), H3)]
     if item.provider_tests_withheld:
-        out.append(_withheld())
+        out.append(withheld())
     if not item.drug_tests:
-        return [*out, _p(_("No test shown."))]
+        return [*out, paragraph(_("No test shown."))]
     rows = [
         [
-            _when(t.collected_at, program),
+            datetime_text(t.collected_at, program),
             t.get_method_display(),
             _test_flags(t),
             "; ".join(
@@ -359,7 +251,7 @@ def _tests(item: PacketItem, program: Program, width: float) -> list:
         for t in item.drug_tests
     ]
     out.append(
-        _table(
+        table(
             [_("Collected at"), _("Method"), _("Flags"), _("Results"), _("Source")],
             rows,
             [width * w for w in (0.17, 0.13, 0.2, 0.3, 0.2)],
@@ -369,30 +261,31 @@ def _tests(item: PacketItem, program: Program, width: float) -> list:
 
 
 def _progress(item: PacketItem) -> list:
-    out = [_p(_("Progress updates"), H3)]
+    out = [paragraph(_("Progress updates"), H3)]
     if item.progress_updates is None:
-        return [*out, _withheld()]
+        return [*out, withheld()]
     for u in item.progress_updates:
         text = (
-            f"{_date(u.period_start)} - {_date(u.period_end)} · {u.get_engagement_display()}: "
-            f"{u.summary}"
+            f"{date_text(u.period_start)} - {date_text(u.period_end)} · "
+            f"{u.get_engagement_display()}: {u.summary}"
         )
         if u.recommendations:
             text += f" {_('Recommendations')}: {u.recommendations}"
-        out.append(_p(text))
+        out.append(paragraph(text))
     if not item.progress_updates:
-        out.append(_p(_("No progress update since the last hearing.")))
+        out.append(paragraph(_("No progress update since the last hearing.")))
     return out
 
 
-def _response_rows(responses) -> list[list]:
+def response_rows(responses) -> list[list]:
+    """Rows of a table of court responses: date, kind, response, magnitude, behaviour of."""
     return [
         [
-            _date(r.responded_on),
+            date_text(r.responded_on),
             ResponseKind(r.kind).label,
             r.response_type.name,
             f"{r.magnitude} {r.get_unit_display()}" if r.magnitude is not None else "—",
-            _date(r.behavior_on),
+            date_text(r.behavior_on),
         ]
         for r in responses
     ]
@@ -401,32 +294,32 @@ def _response_rows(responses) -> list[list]:
 def _responses(item: PacketItem, width: float) -> list:
     header = [_("Date"), _("Kind"), _("Response"), _("Magnitude"), _("Behaviour of")]
     widths = [width * w for w in (0.14, 0.16, 0.4, 0.15, 0.15)]
-    out = [_p(_("Responses since the last hearing"), H3)]
+    out = [paragraph(_("Responses since the last hearing"), H3)]
     if item.responses_since:
-        out.append(_table(header, _response_rows(item.responses_since), widths))
+        out.append(table(header, response_rows(item.responses_since), widths))
     else:
-        out.append(_p(_("None.")))
+        out.append(paragraph(_("None.")))
     if item.responses_here:
-        out.append(_p(_("Responses at this hearing"), H3))
-        out.append(_table(header, _response_rows(item.responses_here), widths))
+        out.append(paragraph(_("Responses at this hearing"), H3))
+        out.append(table(header, response_rows(item.responses_here), widths))
     return out
 
 
 def _staffing(item: PacketItem, program: Program, width: float) -> list:
-    out = [_p(_("Staffing notes"), H3)]
+    out = [paragraph(_("Staffing notes"), H3)]
     if not item.staffing_notes:
-        return [*out, _p(_("No staffing note yet."))]
+        return [*out, paragraph(_("No staffing note yet."))]
     rows = [
         [
             f"{n.author} ({n.role_label})" if n.role_label else str(n.author),
             Recommendation(n.recommendation).label,
             n.text,
-            _when(n.created_at, program),
+            datetime_text(n.created_at, program),
         ]
         for n in item.staffing_notes
     ]
     out.append(
-        _table(
+        table(
             [_("Author"), _("Recommendation"), _("Note"), _("Written")],
             rows,
             [width * w for w in (0.22, 0.18, 0.42, 0.18)],

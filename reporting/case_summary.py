@@ -7,16 +7,14 @@ each disclosure (as an export); a withheld section says so, and whenever anythin
 the 42 CFR 2.32 notice opens the document. Clinical notes never appear in it. Every summary
 built is an AuditEvent "export".
 
-The PDF is drawn with reportlab's platypus, as the staffing packet is (hearings.pdf): in the
-language active for the request, with times in the program's time zone, "Confidential" and the
-page number on every page.
+The PDF is drawn with reportlab's platypus on the page all the project's PDFs share (tjp.pdf),
+as the staffing packet is (hearings.pdf): in the language active for the request, with times in
+the program's time zone, "Confidential" and the page number on every page.
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from io import BytesIO
-from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -25,30 +23,13 @@ from django.http import HttpRequest
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Table, TableStyle
+from reportlab.platypus import KeepTogether
 
 from hearings.access import full_entries_visible_to
 from hearings.models import APPEARED, Attendance, Response, ResponseKind, Unit
 from hearings.packet import TreatmentAttendance
-from hearings.pdf import (
-    BODY,
-    NOTICE,
-    SMALL,
-    TITLE,
-    _date,
-    _p,
-    _page_canvas,
-    _response_rows,
-    _table,
-    _when,
-    _withheld,
-)
-from hearings.pdf import H2 as PACKET_H2
-from hearings.pdf import H3 as PACKET_H3
+from hearings.pdf import response_rows, withheld
 from participants.models import (
     Case,
     CasePlanGoal,
@@ -62,21 +43,28 @@ from participants.models import (
 )
 from tjp import audit
 from tjp.models import AuditEvent, Program
+from tjp.pdf import (
+    BODY,
+    SMALL,
+    TITLE,
+    build_pdf,
+    content_width,
+    date_text,
+    datetime_text,
+    label_table,
+    notice,
+    page_size,
+    paragraph,
+    table,
+)
+from tjp.pdf import H2 as BASE_H2
+from tjp.pdf import H3 as BASE_H3
 from treatment.access import REDISCLOSURE_NOTICE
 from treatment.queries import TreatmentRecord, treatment_record
 
 # Headings never end a page: each stays with the block it introduces.
-H2 = ParagraphStyle("case-h2", parent=PACKET_H2, keepWithNext=1)
-H3 = ParagraphStyle("case-h3", parent=PACKET_H3, keepWithNext=1)
-LABELS_STYLE = TableStyle(
-    [
-        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-        ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#e9ecef")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-    ]
-)
+H2 = ParagraphStyle("case-h2", parent=BASE_H2, keepWithNext=1)
+H3 = ParagraphStyle("case-h3", parent=BASE_H3, keepWithNext=1)
 # The last responses listed one by one (all of them are counted).
 RESPONSES_LISTED = 20
 # Every section of the treatment record (treatment.queries.SECTIONS); clinical notes are none.
@@ -227,43 +215,22 @@ def _local(moment: datetime, program: Program) -> datetime:
 # --- the PDF ---------------------------------------------------------------------------------
 def case_summary_pdf(summary: CaseSummary) -> bytes:
     program, p = summary.program, summary.participant
-    pagesize = LETTER if program.legal_track.startswith("us_") else A4
-    buffer = BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=pagesize,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=20 * mm,
-        bottomMargin=18 * mm,
-        title=_("Case summary"),
-        author="",
-        subject=_("Confidential"),
-        creator="TJP",
-    )
-    width = pagesize[0] - 30 * mm
+    pagesize = page_size(program)
+    width = content_width(pagesize)
     story = [
-        _p(_("Confidential"), H3),
-        _p(_("Case summary"), TITLE),
-        _p(f"{p.person.full_name} · {program.name}", H2),
-        _p(
+        paragraph(_("Confidential"), H3),
+        paragraph(_("Case summary"), TITLE),
+        paragraph(f"{p.person.full_name} · {program.name}", H2),
+        paragraph(
             "{} · {}".format(
                 _("Times in the program's time zone (%(tz)s).") % {"tz": program.time_zone},
-                _("Prepared %(at)s") % {"at": _when(summary.generated_at, program)},
+                _("Prepared %(at)s") % {"at": datetime_text(summary.generated_at, program)},
             ),
             SMALL,
         ),
     ]
     if summary.needs_redisclosure_notice:
-        story.append(
-            Paragraph(
-                "<b>{}</b><br/>{}".format(
-                    escape(_("Confidentiality notice (42 CFR 2.32)")),
-                    escape(str(REDISCLOSURE_NOTICE)),
-                ),
-                NOTICE,
-            )
-        )
+        story.append(notice(_("Confidentiality notice (42 CFR 2.32)"), REDISCLOSURE_NOTICE))
     for section in (
         _participant,
         _cases,
@@ -275,51 +242,43 @@ def case_summary_pdf(summary: CaseSummary) -> bytes:
     ):
         story += section(summary, width)
     header = f"{program.name} · {p.person.full_name}"
-    canvasmaker = _page_canvas(header, _("CONFIDENTIAL"), _("Page %(page)s of %(pages)s"))
-    doc.build(story, canvasmaker=canvasmaker)
-    return buffer.getvalue()
+    return build_pdf(story, pagesize=pagesize, title=_("Case summary"), header=header)
 
 
 def _rows(rows: list[list], width: float) -> list:
-    """Label/value rows: a two-column table whose labels are its first column."""
-    table = Table(
-        [[_p(label, SMALL), _p(value, SMALL)] for label, value in rows],
-        colWidths=[width * 0.3, width * 0.7],
-        hAlign="LEFT",
-    )
-    table.setStyle(LABELS_STYLE)
-    return [KeepTogether([table])]
+    """Label/value rows, kept on one page."""
+    return [KeepTogether([label_table(rows, width)])]
 
 
 def _participant(summary: CaseSummary, width: float) -> list:
     p, person = summary.participant, summary.participant.person
-    exit_text = _date(p.exit_date)
+    exit_text = date_text(p.exit_date)
     if p.exit_date and p.exit_reason:
         exit_text += f" · {p.exit_reason}"
     disposition = (
-        f"{p.get_disposition_display()} ({_date(p.disposition_date)})"
+        f"{p.get_disposition_display()} ({date_text(p.disposition_date)})"
         if p.disposition
         else _("Pending")
     )
     rows = [
         [_("Name"), person.full_name],
-        [_("Date of birth"), _date(person.date_of_birth)],
+        [_("Date of birth"), date_text(person.date_of_birth)],
         [_("Program"), summary.program.name],
         [_("Status"), p.get_status_display()],
         [_("Phase"), str(p.phase) if p.phase else "—"],
-        [_("Referral date"), _date(p.referred_on)],
-        [_("Arrest date"), _date(p.arrest_date)],
-        [_("Program entry"), _date(p.entry_date)],
+        [_("Referral date"), date_text(p.referred_on)],
+        [_("Arrest date"), date_text(p.arrest_date)],
+        [_("Program entry"), date_text(p.entry_date)],
         [_("Exit"), exit_text],
         [_("Legal disposition"), disposition],
     ]
-    return [_p(_("Participant"), H2), *_rows(rows, width)]
+    return [paragraph(_("Participant"), H2), *_rows(rows, width)]
 
 
 def _cases(summary: CaseSummary, width: float) -> list:
-    out = [_p(_("Cases and charges"), H2)]
+    out = [paragraph(_("Cases and charges"), H2)]
     if not summary.cases:
-        return [*out, _p("—")]
+        return [*out, paragraph("—")]
     rows = [
         [
             case.case_number,
@@ -333,7 +292,7 @@ def _cases(summary: CaseSummary, width: float) -> list:
         for case in summary.cases
     ]
     out.append(
-        _table(
+        table(
             [_("Case number"), _("Court"), _("Charges")], rows, [width * w for w in (0.2, 0.3, 0.5)]
         )
     )
@@ -342,9 +301,9 @@ def _cases(summary: CaseSummary, width: float) -> list:
 
 def _changes(rows: list[list], width: float) -> list:
     if not rows:
-        return [_p(_("None."))]
+        return [paragraph(_("None."))]
     return [
-        _table(
+        table(
             [
                 _("Effective date"),
                 pgettext("change", "From"),
@@ -359,12 +318,17 @@ def _changes(rows: list[list], width: float) -> list:
 
 def _history(summary: CaseSummary, width: float) -> list:
     statuses = [
-        [_date(c.effective_on), Status(c.from_status).label, Status(c.to_status).label, c.reason]
+        [
+            date_text(c.effective_on),
+            Status(c.from_status).label,
+            Status(c.to_status).label,
+            c.reason,
+        ]
         for c in summary.status_changes
     ]
     phases = [
         [
-            _date(c.effective_on),
+            date_text(c.effective_on),
             str(c.from_phase) if c.from_phase else "—",
             str(c.to_phase),
             c.reason,
@@ -372,9 +336,9 @@ def _history(summary: CaseSummary, width: float) -> list:
         for c in summary.phase_changes
     ]
     return [
-        _p(_("Status history"), H2),
+        paragraph(_("Status history"), H2),
         *_changes(statuses, width),
-        _p(_("Phase history"), H2),
+        paragraph(_("Phase history"), H2),
         *_changes(phases, width),
     ]
 
@@ -391,33 +355,34 @@ def _legal_term_section(summary: CaseSummary, width: float) -> list:
         victim = f"{_('Objected')}: {term.victim_objection_notes}"
     today = program_today(summary.program)
     rows = [
-        [_("Term"), f"{_date(term.starts_on)} - {_date(term.ends_on)}"],
+        [_("Term"), f"{date_text(term.starts_on)} - {date_text(term.ends_on)}"],
         [_("Extension"), extension],
-        [_("Effective end"), _date(term.effective_end(today))],
+        [_("Effective end"), date_text(term.effective_end(today))],
         [_("Days remaining"), term.days_remaining(today)],
         [_("Victim"), victim],
     ]
     gaps = [
-        f"{_date(gap.starts_on)} - {_date(gap.ends_on) if gap.ends_on else '…'}: {gap.reason}"
+        f"{date_text(gap.starts_on)} - {date_text(gap.ends_on) if gap.ends_on else '…'}: "
+        f"{gap.reason}"
         for gap in term.interruptions.all()
     ]
     if gaps:
         rows.append([_("Interruptions (detained on another case)"), "; ".join(gaps)])
-    return [_p(_("Conditional suspension: legal term"), H2), *_rows(rows, width)]
+    return [paragraph(_("Conditional suspension: legal term"), H2), *_rows(rows, width)]
 
 
 def _case_plan(summary: CaseSummary, width: float) -> list:
-    out = [_p(_("Case plan"), H2)]
+    out = [paragraph(_("Case plan"), H2)]
     if summary.goals:
         out.append(
-            _table(
+            table(
                 [_("Goal"), _("Status"), _("Target date"), _("Closed on")],
                 [
                     [
                         g.description,
                         g.get_status_display(),
-                        _date(g.target_date),
-                        _date(g.closed_on),
+                        date_text(g.target_date),
+                        date_text(g.closed_on),
                     ]
                     for g in summary.goals
                 ],
@@ -425,23 +390,23 @@ def _case_plan(summary: CaseSummary, width: float) -> list:
             )
         )
     else:
-        out.append(_p("—"))
-    out.append(_p(_("Service referrals"), H3))
+        out.append(paragraph("—"))
+    out.append(paragraph(_("Service referrals"), H3))
     if not summary.service_referrals:
-        return [*out, _p("—")]
+        return [*out, paragraph("—")]
     rows = [
         [
             r.get_service_display(),
             r.agency or "—",
-            _date(r.referred_on),
-            f"{r.get_outcome_display()} ({_date(r.outcome_on)})"
+            date_text(r.referred_on),
+            f"{r.get_outcome_display()} ({date_text(r.outcome_on)})"
             if r.outcome_on
             else r.get_outcome_display(),
         ]
         for r in summary.service_referrals
     ]
     out.append(
-        _table(
+        table(
             [_("Service"), _("Agency"), _("Referred on"), _("Outcome")],
             rows,
             [width * w for w in (0.2, 0.35, 0.17, 0.28)],
@@ -459,7 +424,7 @@ def _court(summary: CaseSummary, width: float) -> list:
         [_("Absent"), h.absent],
         [_("Excused"), h.excused],
         [_("Attendance not recorded"), h.not_recorded],
-        [_("Next hearing"), _when(h.next_hearing, program) if h.next_hearing else "—"],
+        [_("Next hearing"), datetime_text(h.next_hearing, program) if h.next_hearing else "—"],
     ]
     responses = [
         [_("Incentives"), counts[ResponseKind.INCENTIVE]],
@@ -468,19 +433,21 @@ def _court(summary: CaseSummary, width: float) -> list:
         [_("Jail-sanction days"), formats.localize(summary.jail_days)],
     ]
     out = [
-        _p(_("Hearings"), H2),
+        paragraph(_("Hearings"), H2),
         *_rows(hearings, width),
-        _p(_("Court responses"), H2),
+        paragraph(_("Court responses"), H2),
         *_rows(responses, width),
     ]
     if summary.responses:
         out.append(
-            _p(_("Latest responses, newest first (at most %(n)s)") % {"n": RESPONSES_LISTED}, H3)
+            paragraph(
+                _("Latest responses, newest first (at most %(n)s)") % {"n": RESPONSES_LISTED}, H3
+            )
         )
         out.append(
-            _table(
+            table(
                 [_("Date"), _("Kind"), _("Response"), _("Magnitude"), _("Behaviour of")],
-                _response_rows(summary.responses),
+                response_rows(summary.responses),
                 [width * w for w in (0.14, 0.16, 0.4, 0.15, 0.15)],
             )
         )
@@ -489,20 +456,20 @@ def _court(summary: CaseSummary, width: float) -> list:
 
 def _treatment(summary: CaseSummary, width: float) -> list:
     record = summary.treatment
-    out = [_p(_("Treatment"), H2), _p(_("Treatment providers"), H3)]
+    out = [paragraph(_("Treatment"), H2), paragraph(_("Treatment providers"), H3)]
     if record.assignments:
         out.append(
-            _table(
+            table(
                 [_("Provider"), _("Assigned on"), _("Ended on")],
                 [
-                    [a.provider.name, _date(a.assigned_on), _date(a.ended_on)]
+                    [a.provider.name, date_text(a.assigned_on), date_text(a.ended_on)]
                     for a in record.assignments
                 ],
                 [width * w for w in (0.6, 0.2, 0.2)],
             )
         )
     else:
-        out.append(_p(_("Not assigned to a treatment provider.")))
+        out.append(paragraph(_("Not assigned to a treatment provider.")))
     out += _episodes(record, width)
     out += _attendance(summary)
     out += _medications(record, width)
@@ -512,17 +479,17 @@ def _treatment(summary: CaseSummary, width: float) -> list:
 
 
 def _episodes(record: TreatmentRecord, width: float) -> list:
-    out = [_p(_("Treatment episodes"), H3)]
+    out = [paragraph(_("Treatment episodes"), H3)]
     if record.episodes is None:
-        return [*out, _withheld()]
+        return [*out, withheld()]
     if not record.episodes:
-        return [*out, _p(_("No treatment episode recorded."))]
+        return [*out, paragraph(_("No treatment episode recorded."))]
     rows = [
         [
             e.get_level_of_care_display(),
             e.get_modality_display(),
-            _date(e.admitted_on),
-            _date(e.discharged_on),
+            date_text(e.admitted_on),
+            date_text(e.discharged_on),
             e.provider.name if e.provider else "—",
         ]
         for e in record.episodes
@@ -534,14 +501,14 @@ def _episodes(record: TreatmentRecord, width: float) -> list:
         _("Discharged on"),
         _("Provider"),
     ]
-    return [*out, _table(header, rows, [width * w for w in (0.3, 0.2, 0.13, 0.13, 0.24)])]
+    return [*out, table(header, rows, [width * w for w in (0.3, 0.2, 0.13, 0.13, 0.24)])]
 
 
 def _attendance(summary: CaseSummary) -> list:
-    out = [_p(_("Session attendance"), H3)]
+    out = [paragraph(_("Session attendance"), H3)]
     a = summary.attendance
     if a is None:
-        return [*out, _withheld()]
+        return [*out, withheld()]
     text = _("%(attended)s attended, %(missed)s missed, %(excused)s excused (%(hours)s hours).")
     values = {
         "attended": a.attended,
@@ -549,48 +516,48 @@ def _attendance(summary: CaseSummary) -> list:
         "excused": a.excused,
         "hours": formats.localize(a.hours),
     }
-    return [*out, _p(text % values)]
+    return [*out, paragraph(text % values)]
 
 
 def _medications(record: TreatmentRecord, width: float) -> list:
-    out = [_p(_("Medications for opioid or alcohol use disorder"), H3)]
+    out = [paragraph(_("Medications for opioid or alcohol use disorder"), H3)]
     if record.medications is None:
-        return [*out, _withheld()]
+        return [*out, withheld()]
     if not record.medications:
-        return [*out, _p(_("No medication recorded."))]
+        return [*out, paragraph(_("No medication recorded."))]
     rows = [
-        [m.get_drug_display(), m.dose or "—", _date(m.started_on), _date(m.ended_on)]
+        [m.get_drug_display(), m.dose or "—", date_text(m.started_on), date_text(m.ended_on)]
         for m in record.medications
     ]
     header = [_("Medication"), _("Dose"), _("Started on"), _("Ended on")]
-    return [*out, _table(header, rows, [width * w for w in (0.35, 0.35, 0.15, 0.15)])]
+    return [*out, table(header, rows, [width * w for w in (0.35, 0.35, 0.15, 0.15)])]
 
 
 def _progress(record: TreatmentRecord) -> list:
-    out = [_p(_("Progress updates"), H3)]
+    out = [paragraph(_("Progress updates"), H3)]
     if record.progress_updates is None:
-        return [*out, _withheld()]
+        return [*out, withheld()]
     if not record.progress_updates:
-        return [*out, _p(_("No progress update yet."))]
+        return [*out, paragraph(_("No progress update yet."))]
     for u in record.progress_updates:
         text = (
-            f"{_date(u.period_start)} - {_date(u.period_end)} · {u.get_engagement_display()}: "
-            f"{u.summary}"
+            f"{date_text(u.period_start)} - {date_text(u.period_end)} · "
+            f"{u.get_engagement_display()}: {u.summary}"
         )
         if u.recommendations:
             text += f" {_('Recommendations')}: {u.recommendations}"
-        out.append(_p(text, BODY))
+        out.append(paragraph(text, BODY))
     return out
 
 
 def _drug_tests(summary: CaseSummary, width: float) -> list:
     t = summary.tests
-    out = [_p(_("Drug and alcohol tests"), H3)]
+    out = [paragraph(_("Drug and alcohol tests"), H3)]
     if t.provider_withheld:
-        out.append(_withheld())
+        out.append(withheld())
     rows = [
         [_("Tests"), t.total],
         [_("Failed (missed, refused and adulterated tests count as failed)"), t.failed],
-        [_("Last failed test"), _date(t.last_failed)],
+        [_("Last failed test"), date_text(t.last_failed)],
     ]
     return [*out, *_rows(rows, width)]

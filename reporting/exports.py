@@ -341,10 +341,8 @@ def tables_content(tables: list[Table]) -> Content:
     )
 
 
-def measure_tables_content(user, params: dict) -> Content:
-    """Every measure table of the dashboard, for the programs and period asked for."""
-    # Imported here: the measures module is the heavier half of reporting and loads on demand.
-    from reporting.measures import all_tables
+def _report_params(user, params: dict):
+    """The ReportParams of a stored export request, rebuilt for the user as they are now."""
     from reporting.params import params_from_data
 
     data = {key: params[key] for key in ("from", "to") if params.get(key)}
@@ -352,7 +350,29 @@ def measure_tables_content(user, params: dict) -> Content:
     form, report_params = params_from_data(user, data)
     if report_params is None:
         raise ValidationError(form.errors.as_text())
-    return tables_content(all_tables(report_params))
+    return report_params
+
+
+# The report modules are the heavier half of reporting: each loads when its export runs.
+def measure_tables_content(user, params: dict) -> Content:
+    """Every measure table of the dashboard, for the programs and period asked for."""
+    from reporting.measures import all_tables
+
+    return tables_content(all_tables(_report_params(user, params)))
+
+
+def equity_tables_content(user, params: dict) -> Content:
+    """The equity tables (each dimension), with the programs' threshold and smallest group."""
+    from reporting.equity import equity_tables
+
+    return tables_content(equity_tables(_report_params(user, params)))
+
+
+def standards_tables_content(user, params: dict) -> Content:
+    """The standards-compliance tables: aggregate figures only, no participant named."""
+    from reporting.standards import standards_tables
+
+    return tables_content(standards_tables(_report_params(user, params)))
 
 
 KINDS: dict[str, ExportKind] = {
@@ -360,6 +380,10 @@ KINDS: dict[str, ExportKind] = {
     for k in (
         ExportKind("roster", gettext_lazy("Program roster"), roster_content),
         ExportKind("tables", gettext_lazy("Measure tables"), measure_tables_content),
+        ExportKind("equity", gettext_lazy("Equity tables"), equity_tables_content),
+        ExportKind(
+            "standards", gettext_lazy("Standards compliance tables"), standards_tables_content
+        ),
     )
 }
 

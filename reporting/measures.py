@@ -112,7 +112,7 @@ def _positive_result() -> Exists:
 
 
 # --- the cohort ------------------------------------------------------------------------------
-def _participants(params: ReportParams, within: QuerySet | None) -> QuerySet[Participant]:
+def episodes_of(params: ReportParams, within: QuerySet | None) -> QuerySet[Participant]:
     """Every episode of the programs (restricted to `within`), whatever its status."""
     episodes = Participant.objects.filter(program__in=[p.pk for p in params.programs])
     if within is not None:
@@ -120,14 +120,14 @@ def _participants(params: ReportParams, within: QuerySet | None) -> QuerySet[Par
     return episodes.order_by()
 
 
-def _enrolled(params: ReportParams, within: QuerySet | None) -> QuerySet[Participant]:
-    return _participants(params, within).filter(
+def enrolled_in_period(params: ReportParams, within: QuerySet | None) -> QuerySet[Participant]:
+    return episodes_of(params, within).filter(
         Q(exit_date__isnull=True) | Q(exit_date__gte=params.start), entry_date__lte=params.end
     )
 
 
 def _in_program_at_end(params: ReportParams, within: QuerySet | None) -> QuerySet[Participant]:
-    return _participants(params, within).filter(
+    return episodes_of(params, within).filter(
         Q(exit_date__isnull=True) | Q(exit_date__gt=params.end), entry_date__lte=params.end
     )
 
@@ -139,7 +139,7 @@ def _participant_days(params: ReportParams):
 
 def _exposure(params: ReportParams, within: QuerySet | None) -> tuple[int, int]:
     """(participants enrolled in the period, their participant-days)."""
-    totals = _enrolled(params, within).aggregate(
+    totals = enrolled_in_period(params, within).aggregate(
         n=Count("pk"), days=Sum(_participant_days(params), output_field=IntegerField())
     )
     return totals["n"], totals["days"] or 0
@@ -289,7 +289,7 @@ def census_phase(params: ReportParams, within: QuerySet | None = None) -> Table:
     ),
 )
 def admissions_exits(params: ReportParams, within: QuerySet | None = None) -> Table:
-    episodes = _participants(params, within)
+    episodes = episodes_of(params, within)
     period = (params.start, params.end)
 
     def per_month(queryset, field: str) -> dict[date, int]:
@@ -308,6 +308,51 @@ def admissions_exits(params: ReportParams, within: QuerySet | None = None) -> Ta
     return _table(admissions_exits, [_("Month"), _("Admissions"), _("Exits")], rows)
 
 
+def referred_in_period(params: ReportParams, within: QuerySet | None) -> QuerySet[Participant]:
+    return episodes_of(params, within).filter(referred_on__range=(params.start, params.end))
+
+
+def admitted_by_end(params: ReportParams) -> Q:
+    return Q(entry_date__lte=params.end)
+
+
+def declined_by_end(params: ReportParams) -> Q:
+    # Declined, unless the status history dates the decision after the end of the period.
+    later = StatusChange.objects.filter(
+        participant=OuterRef("pk"), to_status=Status.DECLINED, effective_on__gt=params.end
+    )
+    return Q(status=Status.DECLINED) & ~Exists(later)
+
+
+@measure(
+    "admission_rate",
+    title=gettext_noop("Admission rate among referrals"),
+    definition=gettext_noop(
+        "Of the referrals in the period (referral date in the period) decided by its end: "
+        "those admitted (program entry on or before the end of the period) divided by all of "
+        "them. Declined referrals, whether found not eligible or eligible but not admitted, "
+        "count against the rate. Referrals not decided by the end of the period are left out "
+        "of the rate and reported apart."
+    ),
+)
+def admission_rate(params: ReportParams, within: QuerySet | None = None) -> Table:
+    c = referred_in_period(params, within).aggregate(
+        referred=Count("pk"),
+        admitted=Count("pk", filter=admitted_by_end(params)),
+        declined=Count("pk", filter=declined_by_end(params)),
+    )
+    decided = c["admitted"] + c["declined"]
+    columns = [
+        _("Referrals decided"),
+        _("Admitted"),
+        _("Declined"),
+        _("Admission rate (%)"),
+        _("Not decided by the end of the period (apart)"),
+    ]
+    row = [decided, c["admitted"], c["declined"], _percent(c["admitted"], decided)]
+    return _table(admission_rate, columns, [[*row, c["referred"] - decided]])
+
+
 @measure(
     "retention",
     title=gettext_noop("Retention"),
@@ -320,7 +365,7 @@ def admissions_exits(params: ReportParams, within: QuerySet | None = None) -> Ta
 def retention(params: ReportParams, within: QuerySet | None = None) -> Table:
     end = params.end
     counts = (
-        _participants(params, within)
+        episodes_of(params, within)
         .filter(entry_date__range=(params.start, end))
         .aggregate(
             admitted=Count("pk"),
@@ -346,7 +391,7 @@ def retention(params: ReportParams, within: QuerySet | None = None) -> Table:
 )
 def graduation(params: ReportParams, within: QuerySet | None = None) -> Table:
     counts = dict(
-        _participants(params, within)
+        episodes_of(params, within)
         .filter(status__in=EXIT_STATUSES, exit_date__range=(params.start, params.end))
         .values("status")
         .annotate(n=Count("pk"))
@@ -378,7 +423,7 @@ def graduation(params: ReportParams, within: QuerySet | None = None) -> Table:
     ),
 )
 def length_of_stay(params: ReportParams, within: QuerySet | None = None) -> Table:
-    exits = _participants(params, within).filter(
+    exits = episodes_of(params, within).filter(
         status__in=EXIT_STATUSES,
         exit_date__range=(params.start, params.end),
         entry_date__isnull=False,
@@ -419,7 +464,7 @@ def time_to_admission(params: ReportParams, within: QuerySet | None = None) -> T
         screening_decisions__outcome=ScreeningDecision.Outcome.ELIGIBLE,
     )
     admitted = (
-        _participants(params, within)
+        episodes_of(params, within)
         .filter(entry_date__range=(params.start, params.end))
         .annotate(eligible_on=Max("screening_decisions__decided_on", filter=eligible))
     )
@@ -459,7 +504,9 @@ def time_to_admission(params: ReportParams, within: QuerySet | None = None) -> T
 )
 def sobriety(params: ReportParams, within: QuerySet | None = None) -> Table:
     try:
-        cohort_sql, cohort_params = _enrolled(params, within).values("pk").query.sql_with_params()
+        cohort_sql, cohort_params = (
+            enrolled_in_period(params, within).values("pk").query.sql_with_params()
+        )
     except EmptyResultSet:
         enrolled, failed, clean, median = 0, 0, 0, None
     else:
@@ -538,7 +585,7 @@ def sobriety(params: ReportParams, within: QuerySet | None = None) -> Table:
     ),
 )
 def recidivism(params: ReportParams, within: QuerySet | None = None) -> Table:
-    enrolled = _enrolled(params, within)
+    enrolled = enrolled_in_period(params, within)
     participants, days = _exposure(params, within)
     arrests = (
         NewArrest.objects.filter(
@@ -588,7 +635,7 @@ def recidivism(params: ReportParams, within: QuerySet | None = None) -> Table:
     ),
 )
 def units_of_service(params: ReportParams, within: QuerySet | None = None) -> Table:
-    episodes = _participants(params, within)
+    episodes = episodes_of(params, within)
     participants, _days = _exposure(params, within)
     sessions = TreatmentSession.objects.filter(
         participant__in=episodes,
@@ -623,7 +670,7 @@ def units_of_service(params: ReportParams, within: QuerySet | None = None) -> Ta
 
 def _tests_in_period(params: ReportParams, within: QuerySet | None) -> QuerySet[DrugTest]:
     return (
-        DrugTest.objects.filter(participant__in=_participants(params, within))
+        DrugTest.objects.filter(participant__in=episodes_of(params, within))
         .filter(_moment_in_period(params, "collected_at", "participant__program"))
         .order_by()
     )
@@ -741,7 +788,7 @@ def testing_rates(params: ReportParams, within: QuerySet | None = None) -> Table
 def responses(params: ReportParams, within: QuerySet | None = None) -> Table:
     jail = Q(unit=Unit.JAIL_DAYS)
     c = Response.objects.filter(
-        participant__in=_participants(params, within),
+        participant__in=episodes_of(params, within),
         responded_on__range=(params.start, params.end),
     ).aggregate(
         incentives=Count("pk", filter=Q(kind=ResponseKind.INCENTIVE)),
@@ -769,6 +816,7 @@ MEASURES = [
     census_status,
     census_phase,
     admissions_exits,
+    admission_rate,
     retention,
     graduation,
     length_of_stay,

@@ -1,8 +1,11 @@
-"""Background exports: thin wrappers around reporting.exports."""
+"""Background jobs: thin wrappers around reporting.exports and reporting.scheduled."""
+
+from smtplib import SMTPException
 
 from celery import shared_task
+from django.db import OperationalError
 
-from reporting import exports
+from reporting import exports, scheduled
 
 
 @shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
@@ -17,3 +20,15 @@ def build_export(self, export_pk: int) -> str:
 def cleanup_exports() -> int:
     """Delete exports older than the retention period (periodic; Celery beat)."""
     return exports.exports_cleanup()
+
+
+@shared_task(
+    autoretry_for=(SMTPException, OSError, OperationalError),
+    retry_backoff=True,
+    max_retries=8,
+)
+def send_monthly_reports() -> int:
+    """Send the monthly reports owed (periodic: hourly, Celery beat). Idempotent: a report
+    already sent is not sent again by a second run or a retry. A mail server that refuses or
+    drops the connection (or a database that does) is retried with backoff."""
+    return scheduled.monthly_reports_send()

@@ -113,7 +113,7 @@ if not DATABASE_URL:
 DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# PostgreSQL's JIT compiler costs 0.3–1.7 s per report query and saved less than that on every
+# PostgreSQL's JIT compiler costs 0.3-1.7 s per report query and saved less than that on every
 # measure timed at 100,000 participants (bench/reports.py); no other query here is long enough
 # to gain from it.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
@@ -345,6 +345,8 @@ EMAIL_BACKEND = env.str(
     else "django.core.mail.backends.smtp.EmailBackend",
 )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="tjp@localhost")
+# The site's public origin, for links in emails sent by background jobs (no request to ask).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")

@@ -5,7 +5,7 @@ static/reporting/dashboard.js from the same numbers) where a chart helps.
 """
 
 from datetime import date
-from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
@@ -15,37 +15,12 @@ from django.views.decorators.http import require_GET
 
 from reporting.measures import all_tables
 from reporting.params import params_from_request
-from reporting.tables import Table
+from reporting.tables import CHARTS, Table, cell
 from tjp import audit
 from tjp.access import can
 from tjp.models import AuditEvent
 
 PERM = "reporting.view_dashboard"
-
-# Which tables get a chart: (label column, value columns, whether the values are percents).
-CHARTS = {
-    "census_status": (0, [1], False),
-    "census_phase": (0, [1], False),
-    "admissions_exits": (0, [1, 2], False),
-    "testing_rates": (0, [3], True),
-}
-
-
-def _cell(value) -> dict:
-    """A table value and how the template shows it (localised there). The only dates in the
-    measure tables are months."""
-    if value is None:
-        return {"kind": "none", "value": None}
-    if isinstance(value, bool | str):
-        return {"kind": "text", "value": value}
-    if isinstance(value, int):
-        return {"kind": "number", "value": value, "format": "g"}
-    if isinstance(value, float | Decimal):
-        places = min(2, len(f"{value}".partition(".")[2]) or 1)
-        return {"kind": "number", "value": value, "format": f"{places}g"}
-    if isinstance(value, date):
-        return {"kind": "month", "value": value}
-    return {"kind": "text", "value": str(value)}
 
 
 def _chart_label(value) -> str:
@@ -79,7 +54,7 @@ def dashboard(request):
     sections, charts = [], {}
     if params is not None and params.programs:
         for table in all_tables(params):
-            rows = [[_cell(value) for value in row] for row in table.rows]
+            rows = [[cell(value) for value in row] for row in table.rows]
             sections.append({"table": table, "rows": rows, "chart": table.key in CHARTS})
             if (chart := _chart(table)) is not None:
                 charts[table.key] = chart
@@ -90,7 +65,14 @@ def dashboard(request):
             request=request,
             detail={"dashboard": params.as_query()},
         )
-    context = {"form": form, "params": params, "sections": sections, "charts": charts}
+    query = urlencode(params.as_query(), doseq=True) if params is not None else ""
+    context = {
+        "form": form,
+        "params": params,
+        "sections": sections,
+        "charts": charts,
+        "query": query,
+    }
     return render(
         request, "reporting/dashboard.html", context, status=200 if params is not None else 400
     )

@@ -127,7 +127,7 @@ def test_the_page_shows_the_numbers_of_the_measures(params, personas, as_user):
     assert response.status_code == 200
     shown = parse_tables(response.content.decode())
     tables = all_tables(params)
-    assert len(tables) == 13
+    assert len(tables) == 14
     for table in tables:
         rows = shown[f"table-{table.key}"]
         assert len(rows) == len(table.rows), table.key

@@ -328,6 +328,38 @@ def test_measure_tables_export_end_to_end(fmt, run_export, manager, participant,
         assert blank_lines + 1 == len(MEASURES)
 
 
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("equity", "reporting.equity.equity_tables"),
+        ("standards", "reporting.standards.standards_tables"),
+    ],
+)
+def test_equity_and_standards_tables_export_as_the_pages_compute_them(
+    kind, expected, run_export, manager, participant, program
+):
+    from importlib import import_module
+
+    from reporting.params import ReportParams
+
+    module, name = expected.rsplit(".", 1)
+    today = timezone.localdate()
+    start = today - timedelta(days=90)
+    params = {"program": [str(program.uuid)], "from": start.isoformat(), "to": today.isoformat()}
+    export = run_export(manager, kind=kind, fmt="xlsx", params=params)
+    assert export.status == ReportExport.Status.READY, export.error
+    tables = getattr(import_module(module), name)(ReportParams((program,), start, today))
+    sheets = read_xlsx(exports.export_path(export))
+    assert len(sheets) == len(tables) > 1
+    for sheet, table in zip(sheets.values(), tables, strict=True):
+        assert sheet[0] == [table.title]
+        assert table.columns in sheet  # the header row, then the table's rows
+        assert len(sheet) >= len(table.rows) + 3
+    # Aggregates only: nobody's name is in the file.
+    names = {participant.person.first_name, participant.person.last_name}
+    assert not names & {str(v) for rows in sheets.values() for row in rows for v in row}
+
+
 def test_measure_tables_refuse_a_period_that_ends_before_it_starts(
     run_export, manager, participant
 ):

@@ -439,6 +439,7 @@ def test_all_tables_in_dashboard_order_with_their_definitions(params):
         "census_status",
         "census_phase",
         "admissions_exits",
+        "admission_rate",
         "retention",
         "graduation",
         "length_of_stay",
