@@ -35,8 +35,11 @@ from django.utils import translation  # noqa: E402
 
 from participants.models import program_today  # noqa: E402
 from reporting import exports  # noqa: E402
+from reporting.dashboard_pdf import render_dashboard_pdf  # noqa: E402
+from reporting.equity import DIMENSIONS, equity_table  # noqa: E402
 from reporting.measures import MEASURES  # noqa: E402
 from reporting.params import ReportParams, year_ending  # noqa: E402
+from reporting.standards import all_standards  # noqa: E402
 from tjp.models import Program, User  # noqa: E402
 from treatment.models import DrugTest  # noqa: E402
 
@@ -69,6 +72,9 @@ def main() -> None:
     parser.add_argument("--to", dest="end", help="YYYY-MM-DD (default: the program's today)")
     parser.add_argument("--email", help="who exports (default: manager@<program>.example)")
     parser.add_argument("--skip-exports", action="store_true")
+    parser.add_argument(
+        "--equity-dimensions", type=int, default=1, help="equity dimensions to time (default 1)"
+    )
     args = parser.parse_args()
     program = Program.objects.get(code=args.program)
     user = User.objects.get(email=args.email or f"manager@{program.code}.example")
@@ -115,6 +121,22 @@ def main() -> None:
             f"{len(queries):8d}"
         )
     print(f"{'all (the dashboard)':24} {sum(total):9.2f}")
+
+    print(f"\n{'other reports (1 run)':24} {'seconds':>9} {'queries':>8}")
+    others = [
+        ("dashboard PDF", lambda: render_dashboard_pdf(params)),
+        ("standards compliance", lambda: all_standards(params)),
+    ]
+    others += [
+        (f"equity by {d.key}", lambda d=d: equity_table(params, d.key))
+        for d in DIMENSIONS[: args.equity_dimensions]
+    ]
+    for name, run in others:
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            run()
+            elapsed = time.perf_counter() - started
+        print(f"{name:24} {elapsed:9.2f} {len(queries):8d}")
 
 
 if __name__ == "__main__":

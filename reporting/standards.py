@@ -39,7 +39,7 @@ from django.db.models.functions import Now
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, pgettext
 
 from hearings.compliance import HearingCompliance, hearing_compliance
 from hearings.models import Response, ResponseKind, Unit
@@ -347,8 +347,8 @@ def tests_per_week(params: ReportParams) -> Standard:
         table=(columns, rows),
         outside_columns=[
             _("Phase"),
-            _("From"),
-            _("To"),
+            pgettext("start of a period", "From"),
+            pgettext("end of a period", "To"),
             _("Tests"),
             _("Tests a week"),
             _("Required a week"),
@@ -419,7 +419,7 @@ def result_turnaround(params: ReportParams) -> Standard:
         _("Hours allowed"),
         _("Results due"),
         _("On time"),
-        _("Late"),
+        pgettext("after the standard's hours", "Late"),
         _("Of which no result yet"),
         _("On time (%)"),
         _("Median hours to result"),
@@ -588,7 +588,13 @@ def data_entry(params: ReportParams) -> Standard:
             )
     rows.append([_("All records"), all_records, all_records - all_late, all_late, None])
     rows[-1][-1] = _percent(all_records - all_late, all_records)
-    columns = [_("Records"), _("Entered"), _("On time"), _("Late"), _("On time (%)")]
+    columns = [
+        _("Records"),
+        _("Entered"),
+        _("On time"),
+        pgettext("after the standard's hours", "Late"),
+        _("On time (%)"),
+    ]
     return _declared(
         data_entry,
         settings=_settings(params, "data_entry_hours", _("hours")),

@@ -15,7 +15,7 @@ from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 
 from tjp import services
 from tjp.access import grant_program_staff
@@ -134,6 +134,10 @@ class Command(BaseCommand):
                 continue
             if app_config.name != "tjp" and find_spec(app_config.name) and find_spec(module):
                 import_module(module).seed(stdout=self.stdout)
+        # Fresh tables have no planner statistics until autovacuum comes round: without them
+        # PostgreSQL guessed one row per table and the equity page took seconds on the demo.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: {Program.objects.count()} programs, {User.objects.count()} accounts "
