@@ -8,6 +8,7 @@ same answer as a program that does not exist.
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from dateutil.relativedelta import relativedelta
@@ -31,6 +32,11 @@ class ReportParams:
     programs: tuple[Program, ...]
     start: date
     end: date
+
+    @property
+    def query_string(self) -> str:
+        """`as_query` encoded, for links that keep the programs and period."""
+        return urlencode(self.as_query(), doseq=True)
 
     def as_query(self) -> dict[str, Any]:
         """The query-string form (also what an export job stores to rebuild the params)."""

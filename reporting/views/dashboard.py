@@ -5,7 +5,6 @@ static/reporting/dashboard.js from the same numbers) where a chart helps.
 """
 
 from datetime import date
-from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
@@ -65,13 +64,11 @@ def dashboard(request):
             request=request,
             detail={"dashboard": params.as_query()},
         )
-    query = urlencode(params.as_query(), doseq=True) if params is not None else ""
     context = {
         "form": form,
         "params": params,
         "sections": sections,
         "charts": charts,
-        "query": query,
     }
     return render(
         request, "reporting/dashboard.html", context, status=200 if params is not None else 400
