@@ -13,7 +13,7 @@ is the page order.
 from reporting.params import ReportParams
 from reporting.standards.admission import arrest_to_entry
 from reporting.standards.caseload import caseloads
-from reporting.standards.declare import OutsideRow, Setting, Standard, standard
+from reporting.standards.declare import OUTSIDE_LIMIT, OutsideRow, Setting, Standard, standard
 from reporting.standards.entry import data_entry
 from reporting.standards.hearings import hearing_frequency, hearing_reports, judicial_minutes
 from reporting.standards.outside import OutsideList, ShownRow, outside_lists
@@ -22,6 +22,7 @@ from reporting.standards.testing import result_turnaround, tests_per_week
 from reporting.tables import Table
 
 __all__ = [
+    "OUTSIDE_LIMIT",
     "STANDARDS",
     "OutsideList",
     "OutsideRow",
@@ -58,15 +59,19 @@ STANDARDS = [
 ]
 
 
-def all_standards(params: ReportParams) -> list[Standard]:
-    """Every standard, in page order (the hearing reports computed once for both of theirs)."""
+def all_standards(params: ReportParams, *, limit: int | None = OUTSIDE_LIMIT) -> list[Standard]:
+    """Every standard, in page order (the hearing reports computed once for both of theirs),
+    each listing at most `limit` rows outside (None: all; 0: none fetched)."""
     reports = hearing_reports(params)
     return [
-        fn(params, reports) if fn in (hearing_frequency, judicial_minutes) else fn(params)
+        fn(params, reports, limit=limit)
+        if fn in (hearing_frequency, judicial_minutes)
+        else fn(params, limit=limit)
         for fn in STANDARDS
     ]
 
 
 def standards_tables(params: ReportParams) -> list[Table]:
-    """The aggregate table of every standard (no names: what exports carry)."""
-    return [s.table for s in all_standards(params)]
+    """The aggregate table of every standard (no names: what exports carry). The rows
+    outside are never fetched (limit=0): the tables are computed from the aggregates alone."""
+    return [s.table for s in all_standards(params, limit=0)]

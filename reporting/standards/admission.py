@@ -8,9 +8,11 @@ from participants.models import Participant
 from reporting.measures import DaysBetween, Median, _percent, _round
 from reporting.params import ReportParams
 from reporting.standards.declare import (
+    OUTSIDE_LIMIT,
     OutsideRow,
     Standard,
     _declared,
+    _limited,
     _program_ids,
     _settings,
     standard,
@@ -26,7 +28,7 @@ from reporting.standards.declare import (
         "Outside: admissions that took longer."
     ),
 )
-def arrest_to_entry(params: ReportParams) -> Standard:
+def arrest_to_entry(params: ReportParams, *, limit: int | None = OUTSIDE_LIMIT) -> Standard:
     admitted = Participant.objects.filter(
         program__in=_program_ids(params),
         entry_date__range=(params.start, params.end),
@@ -62,15 +64,20 @@ def arrest_to_entry(params: ReportParams) -> Standard:
         _("Within (%)"),
         _("Median days"),
     ]
+    # Outside, the most days beyond the program's days first, then by entry date and participant.
     outside = [
         OutsideRow(
             program_id=r["program"],
             participant_id=r["pk"],
             values=[r["arrest_date"], r["entry_date"], r["days"]],
         )
-        for r in admitted.filter(late)
-        .values("pk", "program", "arrest_date", "entry_date", "days")
-        .order_by("entry_date", "pk")
+        for r in _limited(
+            admitted.filter(late)
+            .annotate(excess=F("days") - F("program__arrest_to_entry_days"))
+            .values("pk", "program", "arrest_date", "entry_date", "days")
+            .order_by("-excess", "entry_date", "pk"),
+            limit,
+        )
     ]
     return _declared(
         arrest_to_entry,
@@ -82,4 +89,5 @@ def arrest_to_entry(params: ReportParams) -> Standard:
         table=(columns, rows),
         outside_columns=[_("Arrest"), _("Program entry"), _("Days")],
         outside=outside,
+        outside_total=late_n,
     )

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_noop
 from reporting.measures import _in_program_at_end, _ratio
 from reporting.params import ReportParams
 from reporting.standards.declare import (
+    OUTSIDE_LIMIT,
     OutsideRow,
     Setting,
     Standard,
@@ -69,7 +70,7 @@ def _coordinators(params: ReportParams) -> dict[int, dict[int, str]]:
         "and coordinators over it."
     ),
 )
-def caseloads(params: ReportParams) -> Standard:
+def caseloads(params: ReportParams, *, limit: int | None = OUTSIDE_LIMIT) -> Standard:
     programs = {p.pk: p for p in params.programs}
     active = _in_program_at_end(params, None)
     end = params.end
@@ -147,6 +148,14 @@ def caseloads(params: ReportParams) -> Standard:
             program.case_manager_caseload_max,
             names or [_("No coordinator")],
         )
+    # Outside (computed from the caseloads above, no query of their own), the most
+    # participants per person beyond the maximum first (no one at all to carry them: first of
+    # all), in the table's order otherwise; cut to `limit`.
+    outside_total = len(outside)
+    outside.sort(
+        key=lambda r: -float("inf") if r.values[3] is None else -(r.values[3] - r.values[4])
+    )
+    outside = outside[:limit]
     notes = []
     if unassigned:
         notes.append(_("Participants without an assigned judge: %(n)s") % {"n": unassigned})
@@ -192,5 +201,6 @@ def caseloads(params: ReportParams) -> Standard:
             _("Maximum per person"),
         ],
         outside=outside,
+        outside_total=outside_total,
         names_staff=True,
     )

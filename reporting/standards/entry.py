@@ -16,10 +16,12 @@ from participants.models import StatusChange
 from reporting.measures import HoursBetween, _moment_in_period, _percent, _round
 from reporting.params import ReportParams
 from reporting.standards.declare import (
+    OUTSIDE_LIMIT,
     OutsideRow,
     Standard,
     _declared,
     _in_programs,
+    _limited,
     _person,
     _settings,
     standard,
@@ -114,16 +116,16 @@ ENTERED = [
         "entered. Outside: each record entered late."
     ),
 )
-def data_entry(params: ReportParams) -> Standard:
+def data_entry(params: ReportParams, *, limit: int | None = OUTSIDE_LIMIT) -> Standard:
     programs = {p.pk: p for p in params.programs}
-    limit = F("participant__program__data_entry_hours")
-    rows, outside = [], []
+    hours = F("participant__program__data_entry_hours")
+    rows, late_rows = [], []
     all_records = all_late = 0
     for kind in ENTERED:
         records = kind.queryset(params).annotate(
             entry_delay=HoursBetween("created_at", kind.event())
         )
-        is_late = Q(entry_delay__gt=limit)
+        is_late = Q(entry_delay__gt=hours)
         counts = records.aggregate(n=Count("pk"), late=Count("pk", filter=is_late))
         all_records, all_late = all_records + counts["n"], all_late + counts["late"]
         rows.append(
@@ -136,12 +138,17 @@ def data_entry(params: ReportParams) -> Standard:
             ]
         )
         provider = ["provider_id"] if kind.category else []
-        for r in (
+        # Outside, most recent events first (then by participant): up to `limit` of each kind
+        # here, merged across the kinds by the event's moment below and cut to `limit`.
+        late = _limited(
             records.filter(is_late)
+            .annotate(event_at=kind.event())
             .values(
+                "pk",
                 "participant_id",
                 "participant__program",
                 kind.shown,
+                "event_at",
                 "created_at",
                 "entry_delay",
                 "created_by__first_name",
@@ -149,28 +156,33 @@ def data_entry(params: ReportParams) -> Standard:
                 "created_by__email",
                 *provider,
             )
-            .order_by("participant_id", kind.shown)
-        ):
-            program = programs[r["participant__program"]]
-            event = r[kind.shown]
-            outside.append(
-                OutsideRow(
-                    program_id=program.pk,
-                    participant_id=r["participant_id"],
-                    values=[
-                        _(kind.label),
-                        _local(event, program) if isinstance(event, datetime) else event,
-                        _local(r["created_at"], program),
-                        _person(
-                            r["created_by__first_name"],
-                            r["created_by__last_name"],
-                            r["created_by__email"],
-                        ),
-                        _round(r["entry_delay"]),
-                    ],
-                    category=kind.category if r.get("provider_id") else None,
-                )
+            .order_by("-event_at", "participant_id", "pk"),
+            limit,
+        )
+        late_rows += [(kind, r) for r in late]
+    late_rows.sort(key=lambda kr: (-kr[1]["event_at"].timestamp(), kr[1]["participant_id"]))
+    outside = []
+    for kind, r in late_rows[:limit]:
+        program = programs[r["participant__program"]]
+        event = r[kind.shown]
+        outside.append(
+            OutsideRow(
+                program_id=program.pk,
+                participant_id=r["participant_id"],
+                values=[
+                    _(kind.label),
+                    _local(event, program) if isinstance(event, datetime) else event,
+                    _local(r["created_at"], program),
+                    _person(
+                        r["created_by__first_name"],
+                        r["created_by__last_name"],
+                        r["created_by__email"],
+                    ),
+                    _round(r["entry_delay"]),
+                ],
+                category=kind.category if r.get("provider_id") else None,
             )
+        )
     rows.append([_("All records"), all_records, all_records - all_late, all_late, None])
     rows[-1][-1] = _percent(all_records - all_late, all_records)
     columns = [
@@ -196,4 +208,5 @@ def data_entry(params: ReportParams) -> Standard:
             _("Hours after the event"),
         ],
         outside=outside,
+        outside_total=all_late,
     )

@@ -1,4 +1,8 @@
-"""Hearing frequency and judicial minutes: those of `hearings.compliance`, not recomputed."""
+"""Hearing frequency and judicial minutes: those of `hearings.compliance`, not recomputed.
+
+Neither lists rows outside (the participants overdue are listed on the hearing compliance
+page): `limit` is taken, like every standard's, and has nothing to cut.
+"""
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -7,7 +11,14 @@ from hearings.compliance import HearingCompliance, hearing_compliance
 from participants.models import program_today
 from reporting.measures import _round
 from reporting.params import ReportParams
-from reporting.standards.declare import Setting, Standard, _declared, _settings, standard
+from reporting.standards.declare import (
+    OUTSIDE_LIMIT,
+    Setting,
+    Standard,
+    _declared,
+    _settings,
+    standard,
+)
 
 
 def hearing_reports(params: ReportParams) -> list[HearingCompliance]:
@@ -30,7 +41,10 @@ def hearing_reports(params: ReportParams) -> list[HearingCompliance]:
     ),
 )
 def hearing_frequency(
-    params: ReportParams, reports: list[HearingCompliance] | None = None
+    params: ReportParams,
+    reports: list[HearingCompliance] | None = None,
+    *,
+    limit: int | None = OUTSIDE_LIMIT,  # nothing listed: see the module docstring
 ) -> Standard:
     reports = hearing_reports(params) if reports is None else reports
     rows, settings = [], []
@@ -91,7 +105,10 @@ def hearing_frequency(
     ),
 )
 def judicial_minutes(
-    params: ReportParams, reports: list[HearingCompliance] | None = None
+    params: ReportParams,
+    reports: list[HearingCompliance] | None = None,
+    *,
+    limit: int | None = OUTSIDE_LIMIT,  # nothing listed: see the module docstring
 ) -> Standard:
     reports = hearing_reports(params) if reports is None else reports
     rows, minutes = [], []

@@ -31,8 +31,16 @@ class ShownRow:
 @dataclass
 class OutsideList:
     rows: list[ShownRow]
+    # Of the rows fetched (Standard.outside, at most its `limit`):
     not_visible: int = 0  # participants outside the reader may not see
     withheld: int = 0  # participants whose figure needs a consent the reader lacks
+    fetched: int = 0  # the rows outside fetched (len(Standard.outside))
+    total: int = 0  # the rows outside in all (Standard.outside_total)
+
+    @property
+    def truncated(self) -> bool:
+        """Whether more rows are outside than were fetched (the page then says so)."""
+        return self.total > self.fetched
 
 
 def outside_lists(
@@ -49,7 +57,11 @@ def outside_lists(
     drawn from provider-reported records only under a live consent covering that category
     (treatment.access.consent_for; consents prefetched, no query per row); every such row
     shown is logged as a disclosure under its consent, one audit row per participant and
-    consent. Three queries whatever the number of rows (participants, consents, audit)."""
+    consent. Three queries whatever the number of rows (participants, consents, audit).
+
+    Participants are listed by name when every row outside was fetched; when the standard's
+    `limit` cut the list short they keep the standard's order (the most recent or the
+    furthest outside first), so that the rows shown are visibly the first of that order."""
     programs = {p.pk: p for p in params.programs}
     ids = {r.participant_id for s in standards for r in s.outside if r.participant_id}
     visible = {}
@@ -90,11 +102,18 @@ def outside_lists(
                 if s.key not in entry["keys"]:
                     entry["keys"].append(s.key)
             shown.append(ShownRow(program=p.program, values=row.values, participant=p))
-        if not s.names_staff:
+        fetched, total = len(s.outside), s.outside_total
+        if not s.names_staff and total <= fetched:
             shown.sort(
                 key=lambda r: (r.participant.person.last_name, r.participant.person.first_name)
             )
-        lists[s.key] = OutsideList(rows=shown, not_visible=len(hidden), withheld=len(withheld))
+        lists[s.key] = OutsideList(
+            rows=shown,
+            not_visible=len(hidden),
+            withheld=len(withheld),
+            fetched=fetched,
+            total=total,
+        )
     if disclosed:
         audit.record_many(
             actor=user,

@@ -9,10 +9,12 @@ from hearings.models import Response, ResponseKind, Unit
 from reporting.measures import _ratio, _round
 from reporting.params import ReportParams
 from reporting.standards.declare import (
+    OUTSIDE_LIMIT,
     OutsideRow,
     Standard,
     _declared,
     _in_programs,
+    _limited,
     _settings,
     standard,
 )
@@ -32,7 +34,9 @@ def _responses(params: ReportParams) -> QuerySet[Response]:
         "incentives as sanctions; outside: those given more sanctions than incentives."
     ),
 )
-def incentive_sanction_ratio(params: ReportParams) -> Standard:
+def incentive_sanction_ratio(
+    params: ReportParams, *, limit: int | None = OUTSIDE_LIMIT
+) -> Standard:
     incentive, sanction = Q(kind=ResponseKind.INCENTIVE), Q(kind=ResponseKind.SANCTION)
     responses = _responses(params).filter(incentive | sanction)
     by_program = {
@@ -62,15 +66,21 @@ def incentive_sanction_ratio(params: ReportParams) -> Standard:
         responses.values("participant", "participant__program")
         .annotate(incentives=Count("pk", filter=incentive), sanctions=Count("pk", filter=sanction))
         .filter(sanctions__gt=F("incentives"))
-        .order_by("participant")
     )
+    outside_total = more_sanctions.count()  # one query, the participants counted in SQL
+    # Outside, the most sanctions beyond the incentives first, then by participant.
     outside = [
         OutsideRow(
             program_id=r["participant__program"],
             participant_id=r["participant"],
             values=[r["incentives"], r["sanctions"]],
         )
-        for r in more_sanctions
+        for r in _limited(
+            more_sanctions.annotate(excess=F("sanctions") - F("incentives")).order_by(
+                "-excess", "participant"
+            ),
+            limit,
+        )
     ]
     columns = [
         _("Program"),
@@ -84,11 +94,12 @@ def incentive_sanction_ratio(params: ReportParams) -> Standard:
         settings=_settings(params, "incentive_sanction_ratio_target", _("incentives per sanction")),
         figure_label=_("Incentives per sanction"),
         figure=_ratio(incentives, sanctions),
-        within=people - len(outside),
+        within=people - outside_total,
         counted=people,
         table=(columns, rows),
         outside_columns=[_("Incentives"), _("Sanctions")],
         outside=outside,
+        outside_total=outside_total,
         enforced=False,
     )
 
@@ -102,21 +113,25 @@ def incentive_sanction_ratio(params: ReportParams) -> Standard:
         "than it."
     ),
 )
-def jail_sanctions(params: ReportParams) -> Standard:
+def jail_sanctions(params: ReportParams, *, limit: int | None = OUTSIDE_LIMIT) -> Standard:
     jail = _responses(params).filter(unit=Unit.JAIL_DAYS)
     over = Q(magnitude__gt=F("participant__program__max_jail_sanction_days"))
     by_program = {
         r["participant__program"]: r
         for r in jail.values("participant__program").annotate(
-            n=Count("pk"), over=Count("pk", filter=over), longest=Max("magnitude")
+            n=Count("pk"),
+            over=Count("pk", filter=over),
+            longest=Max("magnitude"),
+            people_over=Count("participant", distinct=True, filter=over),
         )
     }
     rows = []
-    counted = over_n = 0
+    counted = over_n = people_over = 0
     longest = None
     for program in params.programs:
-        r = by_program.get(program.pk, {"n": 0, "over": 0, "longest": None})
+        r = by_program.get(program.pk, {"n": 0, "over": 0, "longest": None, "people_over": 0})
         counted, over_n = counted + r["n"], over_n + r["over"]
+        people_over += r["people_over"]
         if r["longest"] is not None:
             longest = max(longest or 0, r["longest"])
         rows.append(
@@ -145,12 +160,20 @@ def jail_sanctions(params: ReportParams) -> Standard:
                 r["participant__program__max_jail_sanction_days"],
             ],
         )
-        for r in jail.filter(over)
-        .values(
-            "participant", "participant__program", "participant__program__max_jail_sanction_days"
+        # Outside, the longest sanction beyond the program's maximum first, then the most
+        # sanctions too long, then by participant.
+        for r in _limited(
+            jail.filter(over)
+            .values(
+                "participant",
+                "participant__program",
+                "participant__program__max_jail_sanction_days",
+            )
+            .annotate(over=Count("pk"), longest=Max("magnitude"))
+            .annotate(excess=F("longest") - F("participant__program__max_jail_sanction_days"))
+            .order_by("-excess", "-over", "participant"),
+            limit,
         )
-        .annotate(over=Count("pk"), longest=Max("magnitude"))
-        .order_by("participant")
     ]
     return _declared(
         jail_sanctions,
@@ -162,4 +185,5 @@ def jail_sanctions(params: ReportParams) -> Standard:
         table=(columns, rows),
         outside_columns=[_("Jail sanctions too long"), _("Longest (days)"), _("Allowed (days)")],
         outside=outside,
+        outside_total=people_over,
     )

@@ -4,7 +4,7 @@ from collections import defaultdict
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Max, Q
 from django.db.models.functions import Now
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, pgettext
@@ -21,10 +21,12 @@ from reporting.measures import (
 )
 from reporting.params import ReportParams
 from reporting.standards.declare import (
+    OUTSIDE_LIMIT,
     OutsideRow,
     Setting,
     Standard,
     _declared,
+    _limited,
     _program_ids,
     _settings,
     standard,
@@ -33,16 +35,19 @@ from tjp.models import Phase, Program
 from treatment.models import DrugTest
 
 # Read from the stays of tests_per_week: per phase and (the empty grouping set) in all; and the
-# stays below the requirement.
+# stays below the requirement, at most LIMIT of them (NULL: all), the largest shortfall (tests
+# short of the pro-rata requirement) first, then by participant and the stay's first day.
 PER_PHASE = """
     SELECT GROUPING(phase_id) = 1, phase_id, COUNT(DISTINCT id), COUNT(*),
            SUM(days)::int, SUM(tests)::int, COUNT(*) FILTER (WHERE meets),
-           COUNT(DISTINCT id) FILTER (WHERE NOT meets)
+           COUNT(DISTINCT id) FILTER (WHERE NOT meets), COUNT(*) FILTER (WHERE NOT meets)
     FROM counted GROUP BY GROUPING SETS ((phase_id), ())
 """
 BELOW = """
     SELECT id, phase_id, first_day, last_day, tests, days, required, provider
-    FROM counted WHERE NOT meets ORDER BY id, first_day
+    FROM counted WHERE NOT meets
+    ORDER BY FLOOR(required * days / 7.0) - tests DESC, id, first_day
+    LIMIT %s
 """
 
 
@@ -60,7 +65,7 @@ BELOW = """
         "participants all of whose stays meet it; outside: those with a stay below it."
     ),
 )
-def tests_per_week(params: ReportParams) -> Standard:
+def tests_per_week(params: ReportParams, *, limit: int | None = OUTSIDE_LIMIT) -> Standard:
     phases = {
         ph.pk: ph
         for ph in Phase.objects.filter(program__in=_program_ids(params)).select_related("program")
@@ -134,11 +139,9 @@ def tests_per_week(params: ReportParams) -> Standard:
                 sql_params,
             )
             aggregate = cursor.fetchall()
-            cursor.execute(
-                stays + BELOW,
-                sql_params,
-            )
-            outside_rows = cursor.fetchall()
+            if limit != 0:
+                cursor.execute(stays + BELOW, [*sql_params, limit])
+                outside_rows = cursor.fetchall()
 
     by_phase = {row[1]: row for row in aggregate if not row[0]}
     total = next((row for row in aggregate if row[0]), None)
@@ -146,8 +149,8 @@ def tests_per_week(params: ReportParams) -> Standard:
     for ph in sorted(phases.values(), key=lambda ph: (ph.program.name, ph.number)):
         if ph.tests_per_week == 0:
             continue
-        _t, _p, people, stays_n, days, tests, meeting, _below = by_phase.get(
-            ph.pk, (True, ph.pk, 0, 0, 0, 0, 0, 0)
+        _t, _p, people, stays_n, days, tests, meeting, _below, _stays_below = by_phase.get(
+            ph.pk, (True, ph.pk, 0, 0, 0, 0, 0, 0, 0)
         )
         weeks = (days or 0) / 7
         rows.append(
@@ -161,7 +164,7 @@ def tests_per_week(params: ReportParams) -> Standard:
                 _percent(meeting, stays_n),
             ]
         )
-    people, stays_n, days, tests, meeting, below = (total or (0,) * 8)[2:]
+    people, stays_n, days, tests, meeting, below, stays_below = (total or (0,) * 9)[2:]
     weeks = (days or 0) / 7
     rows.append(
         [
@@ -219,6 +222,7 @@ def tests_per_week(params: ReportParams) -> Standard:
             _("Required a week"),
         ],
         outside=outside,
+        outside_total=stays_below or 0,  # a row per stay below the requirement
     )
 
 
@@ -233,8 +237,8 @@ def tests_per_week(params: ReportParams) -> Standard:
         "counted. Outside: participants with a late result."
     ),
 )
-def result_turnaround(params: ReportParams) -> Standard:
-    limit = F("participant__program__result_turnaround_hours")
+def result_turnaround(params: ReportParams, *, limit: int | None = OUTSIDE_LIMIT) -> Standard:
+    hours = F("participant__program__result_turnaround_hours")
     specimens = (
         DrugTest.objects.filter(
             participant__program__in=_program_ids(params), missed=False, refused=False
@@ -247,10 +251,10 @@ def result_turnaround(params: ReportParams) -> Standard:
         .order_by()
     )
     resulted = Q(resulted_at__isnull=False)
-    on_time = resulted & Q(took__lte=limit)
-    never = Q(resulted_at__isnull=True, waited__gt=limit)
-    late = (resulted & Q(took__gt=limit)) | never
-    pending = Q(resulted_at__isnull=True, waited__lte=limit)
+    on_time = resulted & Q(took__lte=hours)
+    never = Q(resulted_at__isnull=True, waited__gt=hours)
+    late = (resulted & Q(took__gt=hours)) | never
+    pending = Q(resulted_at__isnull=True, waited__lte=hours)
     by_program = {
         r["participant__program"]: r
         for r in specimens.values("participant__program").annotate(
@@ -259,12 +263,15 @@ def result_turnaround(params: ReportParams) -> Standard:
             never=Count("pk", filter=never),
             pending=Count("pk", filter=pending),
             median=Median("took", filter=resulted),
+            people_late=Count("participant", distinct=True, filter=late),
         )
     }
     rows, totals = [], defaultdict(int)
     for program in params.programs:
-        r = by_program.get(program.pk, {"on_time": 0, "late": 0, "never": 0, "pending": 0})
-        for k in ("on_time", "late", "never", "pending"):
+        r = by_program.get(
+            program.pk, {"on_time": 0, "late": 0, "never": 0, "pending": 0, "people_late": 0}
+        )
+        for k in ("on_time", "late", "never", "pending", "people_late"):
             totals[k] += r[k]
         rows.append(
             [
@@ -290,15 +297,19 @@ def result_turnaround(params: ReportParams) -> Standard:
         _("Median hours to result"),
         _("Pending"),
     ]
-    late_by = (
+    # Outside, the participants with the most recent late specimen first (its collection),
+    # then by participant.
+    late_by = _limited(
         specimens.values("participant", "participant__program")
         .annotate(
             late=Count("pk", filter=late),
             never=Count("pk", filter=never),
             from_provider=Count("pk", filter=late & Q(provider__isnull=False)),
+            last_late=Max("collected_at", filter=late),
         )
         .filter(late__gt=0)
-        .order_by("participant")
+        .order_by("-last_late", "participant"),
+        limit,
     )
     outside = [
         OutsideRow(
@@ -320,4 +331,5 @@ def result_turnaround(params: ReportParams) -> Standard:
         table=(columns, rows),
         outside_columns=[_("Late results"), _("Of which no result yet")],
         outside=outside,
+        outside_total=totals["people_late"],
     )

@@ -2,7 +2,8 @@
 
 Each practice standard of `reporting.standards` against the programs' settings, with the rows
 outside it that the reader may see (`reporting.standards.outside_lists` applies the access and
-consent rules and logs the disclosures).
+consent rules and logs the disclosures): at most OUTSIDE_LIMIT of them per standard, the page
+saying how many there are in all when there are more.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -11,7 +12,7 @@ from django.urls import path
 from django.views.decorators.http import require_GET
 
 from reporting.params import params_from_request
-from reporting.standards import all_standards, outside_lists
+from reporting.standards import OUTSIDE_LIMIT, all_standards, outside_lists
 from reporting.tables import cell
 from tjp import audit
 from tjp.access import can
@@ -28,7 +29,7 @@ def standards(request):
     form, params = params_from_request(request)
     sections, notice = [], False
     if params is not None and params.programs:
-        found = all_standards(params)
+        found = all_standards(params, limit=OUTSIDE_LIMIT)
         lists, notice = outside_lists(request.user, params, found, request=request)
         for s in found:
             outside = lists[s.key]

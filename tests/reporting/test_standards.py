@@ -23,6 +23,7 @@ is the 28 days ending today, T (T-27..T). Every record is entered an hour after 
   sanction, 50 days arrest to entry), but judges 2 participants each.
 """
 
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
@@ -30,7 +31,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from hearings import services as hearing_services
 from hearings.compliance import hearing_compliance
@@ -184,10 +185,12 @@ def test_tests_per_week_by_phase_stay_counts_missed_tests(cohort, params, progra
     ]
     assert (s.figure, s.within, s.counted) == (1.36, 1, 3)
     assert all(type(v) is int for v in s.table.rows[-1][2:5:2])
+    # The largest shortfall first: C 5 tests short (6 needed), B 2 (4 needed).
     assert _outside(s) == [
-        (b.pk, [str(phase[2]), cohort.day(13), cohort.today, 2, 1.0, 2], "drug_tests"),
         (c.pk, [str(phase[1]), cohort.day(20), cohort.today, 1, 0.3, 2], None),
+        (b.pk, [str(phase[2]), cohort.day(13), cohort.today, 2, 1.0, 2], "drug_tests"),
     ]
+    assert s.outside_total == 2
     assert a.pk not in {r.participant_id for r in s.outside}  # the missed test counted
 
 
@@ -215,8 +218,8 @@ def test_data_entry_timeliness_lists_the_late_records(cohort, params, personas):
     coordinator = personas[Role.COORDINATOR].get_full_name()
     clinician = personas[Role.CLINICIAN].get_full_name()
     collected = datetime.combine(cohort.day(16), time(10))
+    # The most recent event first: B's session of T-7, then A's test of T-16.
     assert _outside(s) == [
-        (a.pk, ["Drug tests", collected, collected + timedelta(hours=72), coordinator, 72.0], None),
         (
             b.pk,
             [
@@ -228,7 +231,9 @@ def test_data_entry_timeliness_lists_the_late_records(cohort, params, personas):
             ],
             "attendance",
         ),
+        (a.pk, ["Drug tests", collected, collected + timedelta(hours=72), coordinator, 72.0], None),
     ]
+    assert s.outside_total == 2
 
 
 def test_incentive_sanction_ratio_is_reported_not_enforced(cohort, params):
@@ -446,3 +451,129 @@ def test_spanish(cohort, params, personas, as_user, client):
     c = cohort.people["C"]
     row = next(r for r in tables["outside-arrest_to_entry"] if r[0] == c.person.full_name)
     assert row[2] == cohort.day(80).strftime("%d/%m/%Y")
+
+
+# --- a limit on the rows outside -------------------------------------------------------------
+@pytest.fixture
+def more_outside(cohort, program):
+    """Two rows or more outside every listing standard: D admitted on T-10 90 days after the
+    arrest (phase 1, no test where 3 are needed); C given two admonishments and 8 days in jail
+    today; B's T-3 result 60 h late; one participant per coordinator allowed."""
+    d = cohort.enrol(arrest=100, referred=15, legal=12, clinical=12, entry=10)
+    services.participant_assign(acting_user=cohort.by, participant=d, judge=cohort.judge)
+    cc = cohort.people["C"]
+    entries = cohort.hearing(0, {cc: "present"})
+    cohort.respond(entries[cc.pk], "Verbal admonishment", 1)
+    cohort.respond(entries[cc.pk], "Verbal admonishment", 1)
+    cohort.respond(entries[cc.pk], "Jail", 1, magnitude=8)
+    b_test = DrugTest.objects.get(
+        participant=cohort.people["B"], collected_at=cohort.at(cohort.day(3))
+    )
+    b_test.resulted_at = b_test.collected_at + timedelta(hours=60)
+    b_test.save(update_fields=["resulted_at"])
+    program.case_manager_caseload_max = 1
+    program.save()
+    cohort.people["D"] = d
+    return cohort
+
+
+# The first rows outside of each standard, in the order it states (worked out by hand).
+FIRST = {
+    "tests_per_week": ["C", "D", "B"],  # shortfall: C 5, D 3, B 2
+    "result_turnaround": ["B", "A"],  # latest late specimen: B T-3, A T-5
+    "incentive_sanction_ratio": ["C", "A"],  # sanctions beyond incentives: C 2, A 1
+    "jail_sanctions": ["A", "C"],  # days beyond the 6 allowed: A 4, C 2
+    "arrest_to_entry": ["D", "C"],  # days beyond the 50 allowed: D 40, C 10
+}
+
+
+def test_a_limit_lists_the_first_rows_outside_and_counts_them_all(more_outside, params):
+    people = {p.pk: k for k, p in more_outside.people.items()}
+    for fn in standards.STANDARDS:
+        every = fn(params, limit=None)
+        first = fn(params, limit=1)
+        key = every.key
+        # The aggregates are those of the whole list.
+        assert (first.table.rows, first.figure, first.within, first.counted) == (
+            every.table.rows,
+            every.figure,
+            every.within,
+            every.counted,
+        ), key
+        assert first.outside_total == every.outside_total == len(every.outside), key
+        if key in ("hearing_frequency", "judicial_minutes"):
+            assert every.outside == first.outside == [] and every.outside_total == 0
+            continue
+        assert every.outside_total > 1, key
+        assert _outside(first) == _outside(every)[:1], key
+        if key in FIRST:
+            assert [people[r.participant_id] for r in every.outside] == FIRST[key], key
+    # Data entry: the most recent events first across the kinds (B's session of T-7, D's
+    # admission of T-10, entered now, A's test of T-16).
+    every = standards.data_entry(params, limit=None)
+    late = every.outside
+    days = [v.date() if isinstance(v, datetime) else v for v in (r.values[1] for r in late)]
+    assert days == sorted(days, reverse=True)
+    assert [people[r.participant_id] for r in late] == ["B", "D", "A"]
+    limited = standards.data_entry(params, limit=2)
+    assert _outside(limited) == _outside(every)[:2]
+    assert limited.outside_total == every.outside_total == 3
+    # Caseloads: the coordinator (4 participants, 1 allowed) before the judge (4, 2 allowed).
+    with translation.override("en"):
+        caseloads = standards.caseloads(params, limit=1)
+    assert [r.values[0] for r in caseloads.outside] == ["Case managers (coordinators)"]
+    assert caseloads.outside_total == 2
+
+
+def test_the_limit_keeps_the_number_of_queries_and_exports_fetch_no_rows(more_outside, params):
+    with CaptureQueriesContext(connection) as every:
+        found = standards.all_standards(params, limit=None)
+    with CaptureQueriesContext(connection) as first:
+        standards.all_standards(params, limit=1)
+    with CaptureQueriesContext(connection) as none:
+        bare = standards.all_standards(params, limit=0)
+    with CaptureQueriesContext(connection) as tables:
+        exported = standards.standards_tables(params)
+    assert len(first) == len(every)
+    # One fetch of rows outside each for the tests per week, the turnaround, the 4 kinds of
+    # records entered, the incentives, the jail sanctions and the admissions.
+    assert len(none) == len(tables) == len(every) - 9
+    assert all(s.outside == [] for s in bare)
+    assert [s.outside_total for s in bare] == [s.outside_total for s in found]
+    assert [t.rows for t in exported] == [s.table.rows for s in found]
+
+
+def test_the_page_says_when_the_list_stops_short(cohort, params, personas, as_user, monkeypatch):
+    client = as_user(personas[Role.MANAGER])
+    html = client.get(URL, params.as_query()).content.decode()
+    assert 'data-testid="truncated-' not in html  # 200 rows: all of them
+    monkeypatch.setattr("reporting.views.standards.OUTSIDE_LIMIT", 1)
+    html = client.get(URL, params.as_query()).content.decode()
+    tables = parse_tables(html)
+    c = cohort.people["C"]
+    # C, the larger shortfall, comes first; B is not fetched (not withheld: not counted).
+    assert [row[0] for row in tables["outside-tests_per_week"]] == [c.person.full_name]
+    assert 'data-testid="withheld-tests_per_week"' not in html
+    note = (
+        "Showing the first 1 of 2 rows outside this standard. Narrow the period or the "
+        "programs to see the others."
+    )
+    assert 'data-testid="truncated-tests_per_week"' in html and note in html
+    # Data entry: only B's session (the most recent) is fetched, and it is withheld.
+    assert 'data-testid="withheld-data_entry"' in html
+    assert 'data-testid="truncated-data_entry"' in html
+    assert 'data-testid="none-outside-data_entry"' not in html
+    assert 'data-testid="truncated-jail_sanctions"' not in html  # 1 of 1
+
+
+def test_the_note_localises_its_numbers(cohort, params, personas, as_user, monkeypatch):
+    real = standards.all_standards
+
+    def many(params, *, limit):
+        found = real(params, limit=limit)
+        return [replace(s, outside_total=12345) if s.key == "arrest_to_entry" else s for s in found]
+
+    monkeypatch.setattr("reporting.views.standards.all_standards", many)
+    client = as_user(personas[Role.MANAGER])
+    html = client.get(URL, params.as_query()).content.decode()
+    assert "Showing the first 1 of 12,345 rows outside this standard." in html
