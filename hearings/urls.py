@@ -1,6 +1,15 @@
 """/hearings/: each page module owns its routes."""
 
-from hearings.views import calendar, catalog, compliance, court, docket, feeds, packet
+from hearings.views import (
+    calendar,
+    catalog,
+    compliance,
+    court,
+    docket,
+    feeds,
+    packet,
+    participant,
+)
 
 urlpatterns = [
     *calendar.urlpatterns,
@@ -10,4 +19,5 @@ urlpatterns = [
     *feeds.urlpatterns,
     *compliance.urlpatterns,
     *catalog.urlpatterns,
+    *participant.urlpatterns,
 ]
