@@ -39,7 +39,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Lower, Trim
 from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
@@ -118,7 +117,7 @@ DIMENSIONS = [
     Dimension(
         "primary_substance",
         gettext_noop("Primary substance"),
-        lambda: Lower(Trim("primary_substance")),
+        measures.primary_substance,
     ),
 ]
 BY_KEY = {d.key: d for d in DIMENSIONS}

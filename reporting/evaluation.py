@@ -37,7 +37,7 @@ from django.db.models import (
     Subquery,
     Sum,
 )
-from django.db.models.functions import Coalesce, Lower, Trim
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -58,6 +58,7 @@ from participants.models import (
     program_today,
 )
 from reporting.exports import neutralise_formula
+from reporting.measures import primary_substance
 from tjp import audit
 from tjp.models import AuditEvent, Phase, Program
 from treatment.models import DrugTest, TreatmentSession, failed_test_q
@@ -403,7 +404,7 @@ CATEGORIES = {
     "sex": F("person__sex"),
     "gender": F("person__gender"),
     "race_ethnicity": F("person__race_ethnicity"),
-    "primary_substance": Lower(Trim("primary_substance")),
+    "primary_substance": primary_substance(),
     "referral_source": F("referral_source"),
 }
 

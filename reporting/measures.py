@@ -48,7 +48,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, Greatest, Least, TruncMonth
+from django.db.models.functions import Coalesce, Greatest, Least, Lower, Trim, TruncMonth
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -112,6 +112,12 @@ def _positive_result() -> Exists:
 
 
 # --- the cohort ------------------------------------------------------------------------------
+def primary_substance():
+    """A participant's primary substance as reports group it: the free text recorded at
+    referral, trimmed and in lower case ("Meth " and "meth" are one substance)."""
+    return Lower(Trim("primary_substance"))
+
+
 def episodes_of(params: ReportParams, within: QuerySet | None) -> QuerySet[Participant]:
     """Every episode of the programs (restricted to `within`), whatever its status."""
     episodes = Participant.objects.filter(program__in=[p.pk for p in params.programs])
