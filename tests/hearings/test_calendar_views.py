@@ -59,7 +59,8 @@ def test_calendar_shows_the_sessions_each_role_may_see(
     as_user, personas, docket, make_session, role
 ):
     """Clinicians see only the sessions where a participant of theirs is on the docket."""
-    empty_session = make_session(8)
+    # The same day as the docket (a week ahead): both fall in the week shown, whatever today is.
+    empty_session = make_session(7, hour=14, courtroom="4A")
     page = _calendar(as_user(personas[role]), docket).content.decode()
     assert _detail_url(docket) in page
     assert (_detail_url(empty_session) in page) == (role != R.CLINICIAN)
@@ -153,10 +154,11 @@ def test_bad_parameters_fall_back_to_defaults(as_user, personas, session_today, 
 
 def test_filters(as_user, personas, program, make_session):
     other_judge = UserFactory(email="judge2@atc.test", role=R.JUDGE, programs=[program])
+    # One day, two rooms and judges: both sessions are in the week shown, whatever today is.
     in_3b = make_session(1, courtroom="3B")
-    in_4a = make_session(2, courtroom="4A", judge=other_judge)
+    in_4a = make_session(1, hour=14, courtroom="4A", judge=other_judge)
     client = as_user(personas[R.COORDINATOR])
-    date = program_today(program).isoformat()
+    date = (program_today(program) + timedelta(days=1)).isoformat()
     by_room = client.get(reverse("hearing_calendar"), {"date": date, "courtroom": "4A"})
     by_judge = client.get(
         reverse("hearing_calendar"), {"date": date, "judge": str(personas[R.JUDGE].uuid)}
