@@ -3,19 +3,15 @@ may see or schedule in; the services apply the rules (conflicts, judges, dates) 
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
 from hearings.models import HearingSession, Kind
 from participants.forms import DateInput
+from tjp.access import program_staff
 from tjp.forms import StyledForm
-from tjp.models import (
-    Program,
-    ProgramGroupObjectPermission,
-    ProgramUserObjectPermission,
-    User,
-)
+from tjp.models import Program, User
 from tjp.roles import Role
 
 
@@ -27,17 +23,8 @@ class TimeInput(forms.TimeInput):
 
 
 def judges_of(programs: QuerySet[Program]) -> QuerySet[User]:
-    """Active users with the judge role holding a staff grant on one of these programs (directly
-    or through a group), as the service's judge check requires."""
-    grants = {"permission__codename": "view_program", "content_object__in": programs}
-    direct = ProgramUserObjectPermission.objects.filter(**grants).values("user")
-    via_group = ProgramGroupObjectPermission.objects.filter(**grants).values("group")
-    return (
-        User.objects.filter(is_active=True, groups__name=Role.JUDGE)
-        .filter(Q(pk__in=direct) | Q(pk__in=User.objects.filter(groups__in=via_group)))
-        .order_by("last_name", "first_name", "email")
-        .distinct()
-    )
+    """The judges a session of these programs may be given (the service checks the same)."""
+    return program_staff(programs, Role.JUDGE)
 
 
 def _duration():

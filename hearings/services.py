@@ -30,6 +30,7 @@ from hearings.models import (
 from participants import services as participant_services
 from participants.models import OPEN_STATUSES, Participant, Status
 from tjp import audit
+from tjp.access import check_grantee
 from tjp.models import AuditEvent, Program, User
 from tjp.roles import Role, role_of
 
@@ -76,10 +77,7 @@ def _clean_courtroom(courtroom: str) -> str:
 
 
 def _check_judge(judge: User, program: Program) -> None:
-    from tjp.access import programs_visible_to
-
-    if role_of(judge) != Role.JUDGE or not programs_visible_to(judge).filter(pk=program.pk):
-        raise ValidationError({"judge": _("Choose a judge of this program.")})
+    check_grantee(judge, program, Role.JUDGE, "judge")
 
 
 # --- conflicts -------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from participants.models import (
     ServiceReferral,
 )
 from participants.transitions import allowed_moves
+from tjp.access import program_staff
 from tjp.forms import StyledForm, StyledModelForm
 from tjp.roles import Role
 
@@ -90,28 +91,18 @@ class AssignForm(StyledForm):
     defender = forms.ModelChoiceField(label=_("Defense attorney"), queryset=None, required=False)
 
     def __init__(self, *args, participant, **kwargs):
-        from tjp.models import User
-
         super().__init__(*args, **kwargs)
-        staff = User.objects.filter(
-            programuserobjectpermission__content_object=participant.program, is_active=True
-        )
-        self.fields["judge"].queryset = staff.filter(groups__name=Role.JUDGE)
-        self.fields["defender"].queryset = User.objects.filter(
-            groups__name=Role.DEFENDER, is_active=True
-        )
+        # Only the program's own staff: the service refuses anyone else (tjp.access).
+        self.fields["judge"].queryset = program_staff(participant.program, Role.JUDGE)
+        self.fields["defender"].queryset = program_staff(participant.program, Role.DEFENDER)
 
 
 class ClinicianForm(StyledForm):
     clinician = forms.ModelChoiceField(label=_("Clinician"), queryset=None)
 
     def __init__(self, *args, participant, **kwargs):
-        from tjp.models import User
-
         super().__init__(*args, **kwargs)
-        self.fields["clinician"].queryset = User.objects.filter(
-            groups__name=Role.CLINICIAN, is_active=True
-        )
+        self.fields["clinician"].queryset = program_staff(participant.program, Role.CLINICIAN)
 
 
 class ScreeningForm(StyledForm):

@@ -44,9 +44,9 @@ from participants.models import (
 )
 from participants.transitions import ADMISSION_MOVES, is_allowed
 from tjp import audit
-from tjp.access import programs_visible_to
+from tjp.access import check_grantee
 from tjp.models import AuditEvent, Phase, Program, User
-from tjp.roles import Role, role_of
+from tjp.roles import Role
 
 A = AuditEvent.Action
 
@@ -153,7 +153,7 @@ def referral_create(
     if arrest_date and arrest_date > referred_on:
         raise ValidationError({"arrest_date": _("The arrest cannot come after the referral.")})
     # The same rule as participant_assign: a referral cannot bypass it.
-    _check_staff_role(referral.get("judge"), program, Role.JUDGE, "judge")
+    check_grantee(referral.get("judge"), program, Role.JUDGE, "judge")
     if person is None:
         dob = person_data["date_of_birth"]
         if dob >= today:
@@ -236,15 +236,6 @@ def case_add(
     return case
 
 
-def _check_staff_role(user: User | None, program: Program, role: Role, field: str) -> None:
-    if user is None:
-        return
-    if role_of(user) != role or not programs_visible_to(user).filter(pk=program.pk).exists():
-        raise ValidationError(
-            {field: _("Choose a %(role)s of this program.") % {"role": role.label.lower()}}
-        )
-
-
 @transaction.atomic
 def participant_assign(
     *,
@@ -259,12 +250,11 @@ def participant_assign(
     locked = _lock(participant)
     changed = []
     if judge is not None and judge != locked.judge:
-        _check_staff_role(judge, locked.program, Role.JUDGE, "judge")
+        check_grantee(judge, locked.program, Role.JUDGE, "judge")
         locked.judge = judge
         changed.append("judge")
     if defender is not None and defender != locked.defender:
-        if role_of(defender) != Role.DEFENDER:
-            raise ValidationError({"defender": _("Choose a defense attorney.")})
+        check_grantee(defender, locked.program, Role.DEFENDER, "defender")
         if locked.defender is not None:
             revoke_participant(locked.defender, locked)
         grant_participant(defender, locked)
@@ -285,8 +275,7 @@ def clinical_screening_request(
     request: HttpRequest | None = None,
 ) -> None:
     """Ask a clinician to screen a referral: they may now see this participant's record."""
-    if role_of(clinician) != Role.CLINICIAN:
-        raise ValidationError({"clinician": _("Choose a clinician.")})
+    check_grantee(clinician, participant.program, Role.CLINICIAN, "clinician")
     grant_participant(clinician, participant)
     _record(acting_user, A.GRANT, participant, participant, request, clinician=clinician.email)
 

@@ -11,11 +11,18 @@ must never widen scope to every program.
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 
-from tjp.models import Program
+from tjp.models import (
+    Program,
+    ProgramGroupObjectPermission,
+    ProgramUserObjectPermission,
+    User,
+)
+from tjp.roles import Role
 
 STAFF_GRANT = "tjp.view_program"
 
@@ -57,3 +64,31 @@ def grant_program_staff(user_or_group, program: Program) -> None:
 
 def revoke_program_staff(user_or_group, program: Program) -> None:
     remove_perm(STAFF_GRANT, user_or_group, program)
+
+
+def program_staff(programs: QuerySet[Program] | Program, role: Role) -> QuerySet[User]:
+    """Active accounts of `role` who work in one of `programs`: a staff grant held by them or by
+    one of their groups. The one answer to "who may be given this program's records": every
+    picker lists these people and every service that writes a grant checks against it."""
+    if isinstance(programs, Program):
+        programs = Program.objects.filter(pk=programs.pk)
+    grants = {"permission__codename": STAFF_GRANT.split(".")[1], "content_object__in": programs}
+    direct = ProgramUserObjectPermission.objects.filter(**grants).values("user")
+    via_group = ProgramGroupObjectPermission.objects.filter(**grants).values("group")
+    return (
+        User.objects.filter(is_active=True, groups__name=role.value)
+        .filter(Q(pk__in=direct) | Q(pk__in=User.objects.filter(groups__in=via_group)))
+        .order_by("last_name", "first_name", "email")
+        .distinct()
+    )
+
+
+def check_grantee(user: User | None, program: Program, role: Role, field: str) -> None:
+    """Refuse to hand `program`'s records to anyone but its own staff of `role`, whatever a
+    form offered: a grant is an access path, and it is checked where it is written."""
+    if user is None:
+        return
+    if not program_staff(program, role).filter(pk=user.pk).exists():
+        raise ValidationError(
+            {field: _("Choose a %(role)s of this program.") % {"role": role.label.lower()}}
+        )
