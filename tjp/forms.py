@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from tjp.models import RISK_LEVELS, Program
+from tjp.models import RISK_LEVELS, Program, canonical_email
 from tjp.services import PROGRAM_SETTINGS_FIELDS
 
 
@@ -35,6 +35,9 @@ class EmailAuthenticationForm(AuthenticationForm):
         label=_("Email"),
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
+
+    def clean_username(self) -> str:
+        return canonical_email(self.cleaned_data["username"])
 
 
 class ProgramSettingsForm(StyledModelForm):

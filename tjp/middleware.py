@@ -1,7 +1,12 @@
+import json
+import re
+from collections.abc import Iterator
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.shortcuts import redirect
+from django.http import HttpRequest, JsonResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,4 +33,65 @@ class AbsoluteSessionLimitMiddleware:
                 logout(request)
                 messages.info(request, _("Your session has ended. Please sign in again."))
                 return redirect(settings.LOGIN_URL)
+        return self.get_response(request)
+
+
+# C0 controls except tab, line feed and carriage return, and DEL. PostgreSQL cannot store NUL
+# in text at all, and the others have no business in a name, a note or a search.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# The same characters written as JSON escapes (a JSON body cannot carry them raw).
+JSON_CONTROL_ESCAPE = re.compile(r"\\u00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F]|7[fF])")
+
+
+def _json_strings(value) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _json_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _json_strings(item)
+
+
+def carries_control_characters(request: HttpRequest) -> bool:
+    """Whether any text the request brings — query string, form fields, JSON strings — holds a
+    control character."""
+    texts = [*request.GET.keys(), *(v for vs in request.GET.lists() for v in vs[1])]
+    if request.method in ("POST", "PUT", "PATCH"):
+        if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            # Uploaded file names need no check: Django's parser strips what is not printable.
+            texts += [*request.POST.keys(), *(v for vs in request.POST.lists() for v in vs[1])]
+        elif request.content_type == "application/json":
+            body = request.body.decode("utf-8", errors="replace")
+            if JSON_CONTROL_ESCAPE.search(body):
+                try:
+                    texts += list(_json_strings(json.loads(body)))
+                except ValueError:
+                    return False  # not JSON: the API's parser answers that
+    return any(CONTROL_CHARACTERS.search(text) for text in texts)
+
+
+class RejectControlCharactersMiddleware:
+    """Every text input is refused whole, with a clear message, when it holds control
+    characters: a NUL byte in a search was a server error (PostgreSQL refuses it), and nothing
+    is half-saved when the whole request is turned away first."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if carries_control_characters(request):
+            message = _(
+                "The request contains control characters (such as a null byte) that cannot be "
+                "stored. Remove them and try again."
+            )
+            if request.path.startswith("/api/"):
+                from tjp.api_errors import error_body
+
+                return JsonResponse(
+                    error_body(status_code=400, code="invalid", message=message), status=400
+                )
+            return render(request, "400.html", {"message": message}, status=400)
         return self.get_response(request)

@@ -12,13 +12,20 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 
+def canonical_email(value: object) -> str:
+    """The one spelling of a sign-in name: trimmed and lower-cased. Accounts are stored so, the
+    sign-in form looks them up so, and the lockout counts failures per this form, so that
+    `JUDGE@x` and ` judge@x` never get five tries of their own."""
+    return str(value or "").strip().lower()
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def _create_user(self, email, password, **extra_fields):
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user = self.model(email=canonical_email(email), **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -34,7 +41,7 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra_fields)
 
     def get_by_natural_key(self, username):
-        return self.get(email__iexact=username)
+        return self.get(email__iexact=canonical_email(username))
 
 
 class User(AbstractUser):

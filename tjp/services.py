@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tjp import audit
 from tjp.access import grant_program_staff, revoke_program_staff
-from tjp.models import AuditEvent, Program, User
+from tjp.models import AuditEvent, Program, User, canonical_email
 from tjp.roles import Role
 
 PROGRAM_SETTINGS_FIELDS = [
@@ -148,7 +148,7 @@ def account_unlock(*, acting_user: User, email: str, request: HttpRequest | None
     """Release an account locked by failed sign-ins."""
     from axes.utils import reset
 
-    released = reset(username=email)
+    released = reset(username=canonical_email(email))
     audit.record(
         actor=acting_user,
         action=AuditEvent.Action.GRANT,

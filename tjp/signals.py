@@ -6,7 +6,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from tjp import audit
-from tjp.models import AuditEvent
+from tjp.models import AuditEvent, canonical_email
 
 SESSION_STARTED_KEY = "tjp_auth_started_at"
 
@@ -28,7 +28,7 @@ def _logged_out(sender, request, user, **kwargs):
 def _login_failed(sender, credentials, request=None, **kwargs):
     audit.record(
         actor=None,
-        actor_label=str(credentials.get("username", ""))[:254],
+        actor_label=canonical_email(credentials.get("username"))[:254],
         action=AuditEvent.Action.LOGIN_FAILED,
         request=request,
     )

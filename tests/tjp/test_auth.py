@@ -41,7 +41,7 @@ def test_logout_is_audited_and_needs_post(client, personas):
 
 def test_fifth_failure_locks_the_account_not_the_address(client, personas):
     judge, prosecutor = personas[Role.JUDGE], personas[Role.PROSECUTOR]
-    for _ in range(settings.AXES_FAILURE_LIMIT):
+    for _ in range(5):
         _login(client, judge.email, "wrong-password")
     locked = _login(client, judge.email, PASSWORD)
     assert locked.status_code == 429
@@ -51,20 +51,43 @@ def test_fifth_failure_locks_the_account_not_the_address(client, personas):
     assert _login(client, prosecutor.email, PASSWORD).status_code == 302
 
 
+def test_failures_count_per_account_whatever_the_spelling(client, personas):
+    """Five failures under five spellings lock the one account: every spelling is refused."""
+    assert personas[Role.JUDGE].email == "judge@atc.test"
+    tries = ["JUDGE@atc.test", " judge@atc.test", "Judge@ATC.test ", "jUdGe@atc.test"]
+    for typed in tries:
+        assert _login(client, typed, "wrong-password").status_code == 200
+    assert _login(client, "\tjudge@atc.TEST", "wrong-password").status_code == 429  # the fifth
+    for typed in ["judge@atc.test", "JUDGE@atc.test", " judge@atc.test "]:
+        locked = _login(client, typed, PASSWORD)
+        assert locked.status_code == 429, typed
+    labels = set(
+        AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN_FAILED).values_list(
+            "actor_label", flat=True
+        )
+    )
+    assert labels == {"judge@atc.test"}
+
+
+def test_the_lockout_threshold_is_five():
+    assert settings.AXES_FAILURE_LIMIT == 5
+    assert settings.AXES_LOCKOUT_PARAMETERS == ["username"]
+
+
 def test_four_failures_then_success_resets_the_count(client, personas):
     judge = personas[Role.JUDGE]
-    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+    for _ in range(4):
         _login(client, judge.email, "wrong-password")
     assert _login(client, judge.email, PASSWORD).status_code == 302
     client.post(reverse("logout"))
-    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+    for _ in range(4):
         _login(client, judge.email, "wrong-password")
     assert _login(client, judge.email, PASSWORD).status_code == 302
 
 
 def test_administrator_releases_a_locked_account(client, personas):
     judge, admin = personas[Role.JUDGE], personas[Role.ADMINISTRATOR]
-    for _ in range(settings.AXES_FAILURE_LIMIT):
+    for _ in range(5):
         _login(client, judge.email, "wrong-password")
     # A coordinator may not release accounts.
     client.force_login(personas[Role.COORDINATOR])
