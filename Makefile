@@ -9,7 +9,8 @@ PORT ?= 8000
 UV_VERSION := 0.13.9
 TEST_WORKERS ?= auto
 
-.PHONY: run test install lint format check-migrations check-deploy messages i18n-check stop-db worker beat
+.PHONY: run test install lint format check-migrations check-deploy messages i18n-check stop-db worker beat \
+	backup restore
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +70,19 @@ messages: install
 i18n-check: export DEBUG ?= 1
 i18n-check: install
 	$(BIN)/python -m tjp.i18n_check
+
+# The database (pg_dump, custom format) and the uploaded documents, into a new folder of
+# BACKUP_DIR (default .data/backups). See docs/operations.md.
+backup: export DEBUG ?= 1
+backup: install
+	$(BIN)/python manage.py backup
+
+# make restore FILE=.data/backups/tjp-20260301T020000Z — into the current database, which must
+# be empty unless FORCE=1 (then its contents are replaced).
+restore: export DEBUG ?= 1
+restore: install
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=<backup folder> [FORCE=1]"; exit 2; }
+	$(BIN)/python manage.py restore "$(FILE)" $(if $(FORCE),--force)
 
 stop-db: install
 	$(BIN)/python -c "from tjp.embedded_db import stop_embedded_database; stop_embedded_database()"

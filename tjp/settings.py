@@ -219,6 +219,9 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / ".data" / "staticfiles"
 # Uploaded documents live outside the web root and are served only through access-checked views.
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / ".data" / "media")
 DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_MB", default=10) * 1024 * 1024
+# `manage.py backup` writes one folder per backup here (docs/operations.md): keep it off the web
+# root and copy it off the machine.
+BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / ".data" / "backups")
 # In development static files come from the finders; STATIC_ROOT exists only after collectstatic.
 warnings.filterwarnings("ignore", message="No directory at")
 WHITENOISE_USE_FINDERS = DEBUG
