@@ -12,9 +12,10 @@ def _roles(db):
 
 
 @pytest.fixture(autouse=True)
-def _own_cache_database(settings, worker_id):
+def _own_cache_database(settings, request):
     """With a Redis cache (CI), each xdist worker uses its own database: tests that reset the
     throttle counters flush the cache, and must not flush another worker's mid-test."""
+    worker_id = getattr(request.config, "workerinput", {}).get("workerid", "master")
     location = settings.CACHES["default"].get("LOCATION", "")
     if worker_id == "master" or "redis" not in settings.CACHES["default"]["BACKEND"]:
         return
