@@ -441,15 +441,16 @@ def _queue_build(export_pk: int) -> None:
     except Exception as exc:
         # No broker (or, eagerly, the last attempt failed): the job must still show as failed.
         logger.exception("export %s could not be queued or built", export_pk)
-        unfinished = [ReportExport.Status.QUEUED, ReportExport.Status.RUNNING]
-        ReportExport.objects.filter(pk=export_pk, status__in=unfinished).update(
-            status=ReportExport.Status.FAILED, error=repr(exc)[:2000], finished_at=timezone.now()
-        )
+        export_fail(export_pk=export_pk, error=repr(exc))
 
 
 def _discard_file(export: ReportExport) -> None:
     if export.file:
-        export_path(export).unlink(missing_ok=True)
+        try:
+            export_path(export).unlink(missing_ok=True)
+        except OSError:
+            # The storage itself is failing: recording the job's state matters more.
+            logger.warning("export file %s could not be deleted", export.file, exc_info=True)
         export.file = ""
 
 
@@ -462,46 +463,102 @@ def _fail(export: ReportExport, error: str) -> ReportExport:
     return export
 
 
-def export_build(*, export_pk: int, final_attempt: bool = True) -> ReportExport:
+# Errors a retry cannot mend (the request itself, or what the user may do): the job fails at
+# once rather than building the file three more times (a spreadsheet over Excel's row limit
+# fails after a million rows).
+PERMANENT_ERRORS = (ValidationError, PermissionDenied)
+
+
+class _Superseded(Exception):
+    """A later delivery of the same job has taken it over (see export_build)."""
+
+
+def _lock_if_owned(export: ReportExport) -> bool:
+    """Lock the job's row (in the caller's transaction) if this run still owns the job: it is
+    running and names this run's file."""
+    return (
+        ReportExport.objects.select_for_update()
+        .filter(pk=export.pk, status=ReportExport.Status.RUNNING, file=export.file)
+        .exists()
+    )
+
+
+def export_build(*, export_pk: int, final_attempt: bool = True) -> ReportExport | None:
     """Build the file from scratch (a retry starts over). Progress is saved as rows are
-    written, each save committed, so the page can show it. On the last attempt an error marks
-    the job failed; before that the job goes back to the queue and the error propagates (Celery
-    retries)."""
-    export = ReportExport.objects.select_related("user").get(pk=export_pk)
-    if export.status == ReportExport.Status.READY:
-        return export  # delivered twice (acks_late): the file is there
-    user, kind, fmt = export.user, KINDS.get(export.kind), FORMATS.get(export.format)
-    if kind is None or fmt is None:
-        return _fail(export, "unknown kind or format")
-    if not can(user, PERM) or not user.is_active:
-        return _fail(export, "the user may no longer export reports")
-    _discard_file(export)
-    export.file = f"{EXPORT_DIR}/{secrets.token_urlsafe(18)}.{fmt.key}"
-    export.status, export.rows_done, export.rows_total = ReportExport.Status.RUNNING, 0, None
-    export.error = ""
-    export.save(update_fields=["file", "status", "rows_done", "rows_total", "error"])
+    written, each save committed, so the page can show it. On the last attempt, or for an
+    error no retry can mend, the job is marked failed; before that it goes back to the queue
+    and the error propagates (Celery retries).
+
+    The same job may be delivered twice: again after its worker died (the broker hands the
+    message on once the visibility timeout has passed), or while a first run still goes. Each
+    run names its own file in the row when it starts, under the row's lock, so a later run
+    takes the job over; an earlier run that finds its file no longer named stops and deletes
+    it. Only the run that owns the job marks it ready and records the export: one file and one
+    audit event, however many deliveries. A finished job (ready or failed) is left as it is."""
+    with transaction.atomic():
+        export = (
+            ReportExport.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .filter(pk=export_pk)
+            .first()
+        )
+        if export is None:
+            logger.warning("export %s no longer exists; nothing to build", export_pk)
+            return None
+        if export.status in (ReportExport.Status.READY, ReportExport.Status.FAILED):
+            return export
+        user, kind, fmt = export.user, KINDS.get(export.kind), FORMATS.get(export.format)
+        if kind is None or fmt is None:
+            return _fail(export, "unknown kind or format")
+        if not can(user, PERM) or not user.is_active:
+            return _fail(export, "the user may no longer export reports")
+        # The partial file of a run that died, or of one still going (it stops at its next
+        # progress save, finding its file no longer named).
+        _discard_file(export)
+        export.file = f"{EXPORT_DIR}/{secrets.token_urlsafe(18)}.{fmt.key}"
+        export.status, export.rows_done, export.rows_total = ReportExport.Status.RUNNING, 0, None
+        export.error = ""
+        export.save(update_fields=["file", "status", "rows_done", "rows_total", "error"])
+    path = export_path(export)
+
+    def save_if_owned(*fields: str) -> None:
+        with transaction.atomic():
+            if not _lock_if_owned(export):
+                raise _Superseded
+            export.save(update_fields=fields)
 
     def progress(done: int) -> None:
         export.rows_done = done
-        export.save(update_fields=["rows_done"])
+        save_if_owned("rows_done")
+
+    def taken_over() -> ReportExport:
+        path.unlink(missing_ok=True)  # this run's own file; the run that took over writes its own
+        logger.warning("export %s: taken over by another delivery of the job", export_pk)
+        return ReportExport.objects.get(pk=export_pk)
 
     try:
-        path = export_path(export)
         path.parent.mkdir(parents=True, exist_ok=True)
         with translation.override(export.params.get("language") or settings.LANGUAGE_CODE):
             content = kind.build(user, export.params)
             export.rows_total = content.total
-            export.save(update_fields=["rows_total"])
+            save_if_owned("rows_total")
             rows = fmt.write(path, content.sections, progress)
+    except _Superseded:
+        return taken_over()
     except Exception as exc:
-        if final_attempt:
-            _fail(export, f"{type(exc).__name__}: {exc}")
-        else:
-            _discard_file(export)
-            export.status, export.rows_done = ReportExport.Status.QUEUED, 0
-            export.save(update_fields=["file", "status", "rows_done"])
+        with transaction.atomic():
+            if not _lock_if_owned(export):
+                return taken_over()  # not this run's job any more: nothing to retry
+            if final_attempt or isinstance(exc, PERMANENT_ERRORS):
+                _fail(export, f"{type(exc).__name__}: {exc}")
+            else:
+                _discard_file(export)
+                export.status, export.rows_done = ReportExport.Status.QUEUED, 0
+                export.save(update_fields=["file", "status", "rows_done"])
         raise
     with transaction.atomic():
+        if not _lock_if_owned(export):
+            return taken_over()
         export.status = ReportExport.Status.READY
         export.rows_done = export.rows_total = rows  # the count may have moved meanwhile
         export.finished_at = timezone.now()
@@ -519,6 +576,26 @@ def export_build(*, export_pk: int, final_attempt: bool = True) -> ReportExport:
             },
         )
     return export
+
+
+def export_fail(*, export_pk: int, error: str) -> bool:
+    """Mark a job that has not finished as failed (its file deleted), for the ends its own run
+    cannot record: it could not be queued, or its worker stopped it at the time limit. A
+    finished job is left as it is. Returns whether the job was marked."""
+    with transaction.atomic():
+        export = (
+            ReportExport.objects.select_for_update()
+            .filter(
+                pk=export_pk,
+                status__in=[ReportExport.Status.QUEUED, ReportExport.Status.RUNNING],
+            )
+            .first()
+        )
+        if export is None:
+            return False
+        _fail(export, error)
+    logger.error("export %s failed: %s", export_pk, error)
+    return True
 
 
 def export_downloaded(*, export: ReportExport, request: HttpRequest) -> None:

@@ -247,9 +247,46 @@ CACHES = {
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
+# Nothing reads task results (each job records its outcome in its own rows); where a result
+# backend is configured anyway, its entries must not pile up.
+CELERY_RESULT_EXPIRES = env.int("CELERY_RESULT_EXPIRES", default=24 * 60 * 60)
+# A message is acknowledged once its task has finished, not when a worker takes it: a job
+# whose worker dies is delivered again (acks_late), and a pool process that dies (out of
+# memory, killed) puts its message straight back (reject_on_worker_lost). So every task must
+# be safe to run twice (docs/operations.md, "Background jobs under failure").
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Time limits, in seconds (enforced by the prefork pool, the worker's default). At the soft
+# limit the task gets SoftTimeLimitExceeded, so its open transaction rolls back; at the hard
+# limit its process is killed. Jobs that legitimately run long (large exports, the monthly
+# reports' PDFs) take the LONG_ limits in their decorators (reporting/tasks.py).
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=4 * 60)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=5 * 60)
+LONG_TASK_SOFT_TIME_LIMIT = env.int("CELERY_LONG_TASK_SOFT_TIME_LIMIT", default=25 * 60)
+LONG_TASK_TIME_LIMIT = env.int("CELERY_LONG_TASK_TIME_LIMIT", default=30 * 60)
+# Redis hands a message that was taken but not acknowledged to another worker once the
+# visibility timeout has passed: that is how a job whose worker died gets done. It must be
+# longer than the longest hard time limit, or a long job still running is delivered a second
+# time and runs twice at once. (Retry countdowns, at most 10 minutes with retry_backoff, are
+# held unacknowledged too and must also fit.)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 60 * 60)
+}
+for _soft, _hard in (
+    (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
+    (LONG_TASK_SOFT_TIME_LIMIT, LONG_TASK_TIME_LIMIT),
+):
+    if not 0 < _soft < _hard < CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]:
+        raise ImproperlyConfigured(
+            "Celery time limits: each soft limit must be below its hard limit, and every hard "
+            "limit below CELERY_VISIBILITY_TIMEOUT (or a running job is delivered twice)."
+        )
+# A task still running when the broker connection drops can no longer acknowledge its message,
+# and the message goes back to the queue (at once if the channel can put it back, else after
+# the visibility timeout): another worker may start it while this copy still runs. Cancel the
+# running copy (Celery 6's default) so that the redelivered one does the job alone.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {

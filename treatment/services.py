@@ -734,14 +734,15 @@ def selection_run(
     # Participants hear at 6:00 (call-in line, notifications). A run later in the day (a late
     # worker, the "run now" button) notifies now: the specimen window starts when they know.
     notified_at = datetime.combine(day, time(6, 0), tzinfo=tz)
-    if day >= program_today(program):
+    today = program_today(program)
+    if day >= today:
         notified_at = max(notified_at, timezone.now())
     chosen = []
     participants = Participant.objects.filter(
         program=program,
         status__in=TESTED_STATUSES,
         phase__tests_per_week__gt=0,
-    ).select_related("phase", "testing_profile")
+    ).select_related("phase", "testing_profile", "person")
     for participant in participants:
         selected, seed = randomization.selected_on(
             secret=_secret(),
@@ -774,11 +775,12 @@ def selection_run(
         )
         if created:
             chosen.append(selection)
-            if day == program_today(program):
-                # Tell the participant once the selection is committed (a worker sends it).
-                transaction.on_commit(
-                    lambda pk=selection.pk: _queue_selection_notice(pk), robust=True
-                )
+        if day == today and _notice_owed(selection, participant):
+            # Tell the participant once the selection is committed (a worker sends it). Each
+            # (hourly) run queues it again until it is sent: a notice whose job could not be
+            # queued (broker down) or ran out of retries (mail server down) is not lost, and
+            # the send itself never sends twice.
+            transaction.on_commit(lambda pk=selection.pk: _queue_selection_notice(pk), robust=True)
     # Every run is logged (an hourly job leaves its trace), with the seed of each selection so
     # that an auditor holding the secret can re-derive it.
     audit.record(
@@ -790,6 +792,15 @@ def selection_run(
         detail={"day": str(day), "selected": {str(x.participant.uuid): x.seed for x in chosen}},
     )
     return chosen
+
+
+def _notice_owed(selection: TestSelection, participant: Participant) -> bool:
+    return (
+        selection.notice_sent_at is None
+        and selection.test_id is None
+        and bool(participant.person.email)
+        and selection.deadline > timezone.now()
+    )
 
 
 def _queue_selection_notice(selection_pk: int) -> None:

@@ -6,8 +6,10 @@ import os
 from time import monotonic, sleep
 
 import pytest
+from celery.signals import task_retry
 from django.conf import settings as django_settings
 from django.db import transaction
+from django.urls import reverse
 
 from reporting import exports
 from reporting.models import ReportExport
@@ -71,8 +73,21 @@ def test_an_export_asked_in_a_committed_transaction_is_built_by_the_worker(
     assert event.actor == manager and event.detail["rows"] == 2
 
 
-def test_a_failing_export_is_retried_by_the_worker_then_shown_as_failed(
-    worker, personas, settings, tmp_path
+@pytest.fixture
+def retries():
+    """repr() of the reason of each retry the worker makes (Celery's own signal)."""
+    seen = []
+
+    def record(sender=None, reason=None, **kwargs):
+        seen.append(repr(reason))
+
+    task_retry.connect(record, weak=False)
+    yield seen
+    task_retry.disconnect(record)
+
+
+def test_an_export_no_retry_can_mend_is_shown_as_failed_at_once(
+    worker, personas, settings, tmp_path, retries
 ):
     settings.MEDIA_ROOT = tmp_path
     with transaction.atomic():
@@ -82,8 +97,30 @@ def test_a_failing_export_is_retried_by_the_worker_then_shown_as_failed(
             format="xlsx",
             params={"program": ["not-a-uuid", "nor-this"]},
         )
+    export = _wait_for_status(export, ReportExport.Status.READY, ReportExport.Status.FAILED)
+    assert export.status == ReportExport.Status.FAILED and retries == []
+    assert "not a valid UUID" in export.error and export.file == ""
+    assert not any((tmp_path / "exports").iterdir())
+
+
+def test_an_export_whose_storage_fails_is_retried_then_shown_as_failed(
+    worker, program, personas, participant, settings, tmp_path, as_user, retries
+):
+    """No mock: the export volume is broken (a file stands where the folder should be), every
+    attempt really fails, Celery retries through the broker with backoff, and the last
+    failure leaves the job failed, on the manager's exports page."""
+    broken = tmp_path / "media"
+    broken.write_text("")
+    settings.MEDIA_ROOT = broken
+    manager = personas[Role.MANAGER]
+    with transaction.atomic():
+        export = exports.export_request(user=manager, kind="roster", format="csv", params={})
     # Three retries with exponential backoff (jittered, at most 1 + 2 + 4 seconds).
     export = _wait_for_status(export, ReportExport.Status.READY, ReportExport.Status.FAILED)
     assert export.status == ReportExport.Status.FAILED
-    assert "not a valid UUID" in export.error and export.file == ""
-    assert not any((tmp_path / "exports").iterdir())
+    assert len(retries) == 3 and all("NotADirectoryError" in r for r in retries)
+    assert export.error.startswith("NotADirectoryError") and export.file == ""
+    assert export.finished_at is not None
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()
+    page = as_user(manager).get(reverse("report_exports")).content.decode()
+    assert 'data-status="failed"' in page and "The export could not be built" in page

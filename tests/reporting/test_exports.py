@@ -1,8 +1,9 @@
 """Exports: the streamed CSV/XLSX writers, the roster export and its access rules, the job's
-life (queued → running → ready, or failed after its retries), the page, the owner-only
-download, the cleanup, and memory that stays flat as the roster grows."""
+life (queued → running → ready, or failed after its retries; delivered twice, built once), the
+page, the owner-only download, the cleanup, and memory that stays flat as the roster grows."""
 
 import csv
+import dataclasses
 import io
 import re
 import tracemalloc
@@ -408,19 +409,97 @@ def retries_run_eagerly():
     app.conf.task_eager_propagates = before
 
 
-def test_a_job_whose_query_fails_is_retried_from_scratch_then_marked_failed(
-    run_export, manager, participant, saves, media, retries_run_eagerly
+def test_a_job_whose_storage_fails_is_retried_from_scratch_then_marked_failed(
+    run_export, manager, participant, saves, media, settings, retries_run_eagerly
 ):
-    # Bad params (not program ids): the roster's query raises on every attempt.
-    export = run_export(manager, params={"program": ["not-a-uuid", "nor-this"]})
+    # The export volume is broken (a file where the folder should be): every attempt fails.
+    broken = media / "not-a-folder"
+    broken.write_text("")
+    settings.MEDIA_ROOT = broken
+    export = run_export(manager)
     assert export.status == ReportExport.Status.FAILED
-    assert "ValidationError" in export.error and export.finished_at is not None
+    assert export.error.startswith("NotADirectoryError")
+    assert export.finished_at is not None
     attempts = [s for s in saves if s["status"] == "running" and s["rows_total"] is None]
     assert len(attempts) == 4  # the first run and three retries
     assert len({a["file"] for a in attempts}) == 4  # each retry starts a new file
-    assert export.file == "" and not any((media / "exports").iterdir())
+    assert export.file == "" and list(media.iterdir()) == [broken]
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()
     assert ReportExport.objects.filter(pk=export.pk).exists()  # never vanishes
+
+
+def test_a_job_no_retry_can_mend_fails_at_once(
+    run_export, manager, participant, saves, media, retries_run_eagerly
+):
+    # Bad params (not program ids): the query would raise the same on every attempt.
+    export = run_export(manager, params={"program": ["not-a-uuid", "nor-this"]})
+    assert export.status == ReportExport.Status.FAILED and "ValidationError" in export.error
+    assert [s["status"] for s in saves] == ["queued", "running", "failed"]
+    assert export.file == "" and not any((media / "exports").iterdir())
+
+
+def _asked(manager) -> ReportExport:
+    """A roster export asked for, its job not run yet (as if in the broker's queue)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(exports, "_queue_build", lambda pk: None)
+        return exports.export_request(user=manager, kind="roster", format="csv", params={})
+
+
+def test_a_job_delivered_again_after_its_worker_died_is_built_once(
+    manager, program, participant, media
+):
+    for _ in range(2):
+        ParticipantFactory(program=program)
+    export = _asked(manager)
+    # What a worker killed in the middle leaves: the job running, a partial file, progress.
+    partial = media / "exports" / "partial.csv"
+    partial.parent.mkdir()
+    partial.write_text("Name\nAna\n")
+    ReportExport.objects.filter(pk=export.pk).update(
+        status=ReportExport.Status.RUNNING, file="exports/partial.csv", rows_done=1, rows_total=3
+    )
+    exports.export_build(export_pk=export.pk, final_attempt=False)  # the redelivery
+    export.refresh_from_db()
+    assert export.status == ReportExport.Status.READY
+    assert export.rows_done == export.rows_total == 3
+    assert [p.name for p in (media / "exports").iterdir()] == [export.file.split("/")[1]]
+    assert len(read_csv(export)) == 4  # the header and three rows
+    # Delivered once more (the first worker's message came back late): nothing changes.
+    exports.export_build(export_pk=export.pk)
+    assert ReportExport.objects.get(pk=export.pk).file == export.file
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).count() == 1
+
+
+def test_a_run_taken_over_by_a_second_delivery_stops_and_leaves_nothing(
+    manager, program, participant, media, monkeypatch
+):
+    """Two deliveries of one job at once (a visibility timeout set too short): the later run
+    takes the job over; the earlier one stops at its next progress save and deletes its
+    file. One file, one audit event."""
+    monkeypatch.setattr(exports, "PROGRESS_EVERY", 1)
+    for _ in range(3):
+        ParticipantFactory(program=program)
+    export = _asked(manager)
+    write_csv = exports.write_csv
+    files = []
+
+    def write_while_a_second_delivery_runs(path, sections, progress=None):
+        files.append(path.name)
+        if len(files) == 1:
+            exports.export_build(export_pk=export.pk)  # the second delivery, start to end
+        return write_csv(path, sections, progress)
+
+    monkeypatch.setitem(
+        exports.FORMATS,
+        "csv",
+        dataclasses.replace(exports.FORMATS["csv"], write=write_while_a_second_delivery_runs),
+    )
+    exports.export_build(export_pk=export.pk)
+    export.refresh_from_db()
+    assert len(files) == 2 and export.file.endswith(files[1])
+    assert export.status == ReportExport.Status.READY and export.rows_done == 4
+    assert [p.name for p in (media / "exports").iterdir()] == [files[1]]
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).count() == 1
 
 
 def test_a_failed_job_shows_as_failed_when_errors_propagate(run_export, manager, media):

@@ -1,3 +1,4 @@
+import socket
 from datetime import timedelta
 
 import pytest
@@ -144,6 +145,37 @@ def test_selected_participant_is_emailed_once_in_their_language(
     # A retried job sends nothing twice.
     assert services.selection_notify(selection_pk=selection.pk) is False
     assert len(mailoutbox) == 1
+
+
+def test_a_notice_that_could_not_be_sent_goes_with_the_next_hourly_run(
+    assigned, mailoutbox, django_capture_on_commit_callbacks, eager_tasks, settings
+):
+    """No mock: the mail server refuses the connection, the notice job fails (its retries run
+    inline here) and nothing is recorded; the next run of the hourly selection queues the
+    notice again and it goes, once."""
+    from treatment.models import TestSelection
+
+    assigned.person.email = "ana@example.org"
+    assigned.person.save()
+    phase = assigned.phase
+    phase.tests_per_week = 7
+    phase.save()
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        closed_port = s.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", closed_port, 2
+    day = program_today(assigned.program)
+    with django_capture_on_commit_callbacks(execute=True):
+        (selection,) = services.selection_run(program=assigned.program, day=day)
+    assert mailoutbox == [] and TestSelection.objects.get(pk=selection.pk).notice_sent_at is None
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    for _ in range(2):  # the next hourly runs
+        with django_capture_on_commit_callbacks(execute=True):
+            assert services.selection_run(program=assigned.program, day=day) == []
+    assert [m.to for m in mailoutbox] == [["ana@example.org"]]
+    assert TestSelection.objects.get(pk=selection.pk).notice_sent_at is not None
 
 
 def test_no_notice_for_a_past_day_or_without_email(
