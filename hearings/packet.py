@@ -2,12 +2,12 @@
 docket — everything since that participant's last hearing.
 
 Read in a constant number of queries whatever the size of the docket (one per kind of fact,
-for every participant at once), and gated exactly as treatment.queries.treatment_record gates
-a treatment record: provider information reaches a court role only under a live consent that
-covers its category for that role (treatment.access.consent_for), every such reading is logged
-as a disclosure under its consent, clinicians need no consent, and clinical notes reach only
-the clinicians of the organisation that wrote them. Information a consent does not cover is
-never read from the database at all.
+for every participant at once). Provider information goes through the one consent gate
+(treatment.access.provider_gate), as on the treatment page and in the API: a provider's records
+reach anyone outside that provider only under a live consent covering them for the reader's role
+or organisation, every such reading is logged as a disclosure under its consent, and clinical
+notes reach only the clinicians of the organisation that wrote them. Information the gate does
+not let through is never read from the database at all.
 """
 
 from collections import defaultdict
@@ -30,7 +30,7 @@ from participants.services import term_needs_warning
 from tjp import audit
 from tjp.models import AuditEvent, Phase, Program
 from tjp.roles import Role
-from treatment.access import GATED, REDISCLOSURE_NOTICE, consent_for, is_clinician, providers_of
+from treatment.access import REDISCLOSURE_NOTICE, is_clinician, provider_gate, providers_of
 from treatment.models import (
     ClinicalNote,
     DrugTest,
@@ -40,8 +40,8 @@ from treatment.models import (
 )
 
 ATTENDED = {TreatmentSession.Attendance.ATTENDED, TreatmentSession.Attendance.LATE}
-# The parts of the treatment record the packet shows, by their consent key (treatment.access).
-PACKET_SECTIONS = ("attendance", "progress", "drug_tests")
+# The parts of the treatment record the packet shows (treatment.access.SECTIONS).
+PACKET_SECTIONS = ("sessions", "progress_updates", "drug_tests")
 ROLE_LABELS = dict(Role.choices)
 
 
@@ -96,17 +96,18 @@ class PhaseProgress:
 @dataclass
 class PacketItem:
     """One docket entry. `full` False: the reader sees the name only (a defender's view of
-    another lawyer's client). A section that is None is withheld for want of a consent."""
+    another lawyer's client). `withheld` names the sections with records the reader may not
+    see (another provider's, or any provider's without a consent)."""
 
     entry: DocketEntry
     participant: Participant
     full: bool
     since: date | None = None  # the day of the last hearing appeared at, else program entry
     last_hearing: datetime | None = None
-    attendance: TreatmentAttendance | None = None
+    attendance: TreatmentAttendance = field(default_factory=lambda: TreatmentAttendance([]))
     drug_tests: list[DrugTest] = field(default_factory=list)
-    provider_tests_withheld: bool = False
-    progress_updates: list[ProgressUpdate] | None = None
+    progress_updates: list[ProgressUpdate] = field(default_factory=list)
+    withheld: set[str] = field(default_factory=set)
     responses_since: list[Response] = field(default_factory=list)
     responses_here: list[Response] = field(default_factory=list)
     phase: PhaseProgress | None = None
@@ -283,23 +284,9 @@ def _fill(user, session, items: list[PacketItem], *, clinician, export, request)
         if to_phase == by_pk[pk].participant.phase_id:
             phase_start[pk] = effective_on
 
-    # The consent gate, section by section, as in treatment_record (clinicians need none).
-    consents: dict[int, dict[str, object]] = {}
-    if not clinician:
-        prefetch_related_objects(participants, "consents")
-        for pk, item in by_pk.items():
-            shown = {}
-            for section in PACKET_SECTIONS:
-                consent = consent_for(user, item.participant, GATED[section])
-                if consent is not None:
-                    shown[section] = consent
-            consents[pk] = shown
-
-    # Whose information of each section the reader may see.
-    allowed = {
-        section: {pk for pk in ids if clinician or section in consents[pk]}
-        for section in PACKET_SECTIONS
-    }
+    # The one consent gate (treatment.access): what of each section the reader may see.
+    gate = provider_gate(user, participants, PACKET_SECTIONS)
+    withheld = {section: gate.withheld(section) for section in PACKET_SECTIONS}
 
     since_at = {
         pk: item.last_hearing or _day_start(item.since, program) for pk, item in by_pk.items()
@@ -316,52 +303,34 @@ def _fill(user, session, items: list[PacketItem], *, clinician, export, request)
             for pk in ids
         ]
     )
-    tests = DrugTest.objects.filter(test_window, collected_at__lt=session.ends_at)
-    if not clinician:
-        tests = tests.filter(Q(provider__isnull=True) | Q(participant_id__in=allowed["drug_tests"]))
     tests = (
-        tests.select_related("provider")
+        DrugTest.objects.filter(test_window, gate.q("drug_tests"), collected_at__lt=session.ends_at)
+        .select_related("provider")
         .prefetch_related(
             Prefetch("results", queryset=DrugTestResult.objects.order_by("substance"))
         )
         .order_by("collected_at", "pk")
     )
     tests_by = _by_participant(tests)
-    withheld_tests = set()
-    gated_out = [pk for pk in ids if pk not in allowed["drug_tests"]]
-    if gated_out:
-        withheld_tests = set(
-            DrugTest.objects.filter(
-                _any_of([Q(participant_id=pk, collected_at__gte=since_at[pk]) for pk in gated_out]),
-                collected_at__lt=session.ends_at,
-                provider__isnull=False,
-            )
-            .values_list("participant_id", flat=True)
-            .distinct()
-        )
-
     def since_day(model_field: str, pks: list[int]) -> Q:
         return _any_of(
             [Q(participant_id=pk, **{f"{model_field}__gte": by_pk[pk].since}) for pk in pks]
         )
 
-    sessions_by, progress_by = {}, {}
-    if pks := allowed["attendance"]:
-        sessions_by = _by_participant(
-            TreatmentSession.objects.filter(
-                since_day("session_date", pks), session_date__lte=session_day
-            )
-            .select_related("provider")
-            .order_by("session_date", "created_at")
+    sessions_by = _by_participant(
+        TreatmentSession.objects.filter(
+            since_day("session_date", ids), gate.q("sessions"), session_date__lte=session_day
         )
-    if pks := allowed["progress"]:
-        progress_by = _by_participant(
-            ProgressUpdate.objects.filter(
-                since_day("period_end", pks), period_start__lte=session_day
-            )
-            .select_related("provider")
-            .order_by("period_end", "created_at")
+        .select_related("provider")
+        .order_by("session_date", "created_at")
+    )
+    progress_by = _by_participant(
+        ProgressUpdate.objects.filter(
+            since_day("period_end", ids), gate.q("progress_updates"), period_start__lte=session_day
         )
+        .select_related("provider")
+        .order_by("period_end", "created_at")
+    )
     responses_by = _by_participant(
         Response.objects.filter(since_day("responded_on", ids), responded_on__lte=session_day)
         .select_related("response_type")
@@ -381,16 +350,13 @@ def _fill(user, session, items: list[PacketItem], *, clinician, export, request)
             ).order_by("written_on", "created_at")
         )
 
-    disclosures = []
     for pk, item in by_pk.items():
         p = item.participant
         all_tests = tests_by.get(pk, [])
         item.drug_tests = [t for t in all_tests if t.collected_at >= since_at[pk]]
-        item.provider_tests_withheld = pk in withheld_tests
-        if pk in allowed["attendance"]:
-            item.attendance = TreatmentAttendance(sessions_by.get(pk, []))
-        if pk in allowed["progress"]:
-            item.progress_updates = progress_by.get(pk, [])
+        item.attendance = TreatmentAttendance(sessions_by.get(pk, []))
+        item.progress_updates = progress_by.get(pk, [])
+        item.withheld = {section for section in PACKET_SECTIONS if pk in withheld[section]}
         for response in responses_by.get(pk, []):
             if response.entry_id == item.entry.pk:
                 item.responses_here.append(response)
@@ -419,42 +385,17 @@ def _fill(user, session, items: list[PacketItem], *, clinician, export, request)
             term.participant = p
             item.term_days_remaining = term.days_remaining(today)
             item.term_warning = term_needs_warning(term, today)
-        if not clinician:
-            disclosures += _disclosures(
-                item, consents[pk], all_tests, export=export, session=session
-            )
 
-    if disclosures:
-        audit.record_many(
-            actor=user, action=AuditEvent.Action.DISCLOSE, rows=disclosures, request=request
-        )
-
-
-def _disclosures(item: PacketItem, shown: dict, tests: list[DrugTest], *, export, session):
-    """The audit rows for what this item shows under a consent: one per consent, naming its
-    categories (as record_disclosure does)."""
-    by_consent: dict[object, list[str]] = {}
-    if item.attendance is not None and item.attendance.sessions:
-        by_consent.setdefault(shown["attendance"], []).append(str(GATED["attendance"]))
-    if item.progress_updates:
-        by_consent.setdefault(shown["progress"], []).append(str(GATED["progress"]))
-    if "drug_tests" in shown and any(t.provider_id for t in tests):
-        by_consent.setdefault(shown["drug_tests"], []).append(str(GATED["drug_tests"]))
-    p = item.participant
-    rows = []
-    for consent, categories in by_consent.items():
-        item.disclosed.extend(categories)
-        rows.append(
-            {
-                "obj": p,
-                "program": p.program,
-                "participant_uuid": p.uuid,
-                "consent_uuid": consent.uuid,
-                "detail": {
-                    "categories": categories,
-                    "export": export,
-                    "staffing_packet": str(session.uuid),
-                },
-            }
-        )
-    return rows
+    disclosed = gate.disclose(
+        {
+            "sessions": [r for item in items for r in item.attendance.sessions],
+            "progress_updates": [r for item in items for r in item.progress_updates],
+            "drug_tests": [r for rows in tests_by.values() for r in rows],
+        },
+        participants={item.participant.pk: item.participant for item in items},
+        request=request,
+        export=export,
+        detail={"staffing_packet": str(session.uuid)},
+    )
+    for pk, categories in disclosed.items():
+        by_pk[pk].disclosed.extend(categories)

@@ -187,9 +187,11 @@ def _phase(item: PacketItem, width: float) -> list:
 
 def _attendance(item: PacketItem, width: float) -> list:
     out = [paragraph(_("Treatment attendance"), H3)]
-    if item.attendance is None:
-        return [*out, withheld()]
     a = item.attendance
+    if "sessions" in item.withheld:
+        out.append(withheld())
+        if not a.sessions:
+            return out
     out.append(
         paragraph(
             _("%(attended)s attended, %(missed)s missed, %(excused)s excused (%(hours)s hours).")
@@ -233,7 +235,7 @@ def _test_flags(test) -> str:
 
 def _tests(item: PacketItem, program: Program, width: float) -> list:
     out = [paragraph(_("Drug and alcohol tests"), H3)]
-    if item.provider_tests_withheld:
+    if "drug_tests" in item.withheld:
         out.append(withheld())
     if not item.drug_tests:
         return [*out, paragraph(_("No test shown."))]
@@ -262,8 +264,10 @@ def _tests(item: PacketItem, program: Program, width: float) -> list:
 
 def _progress(item: PacketItem) -> list:
     out = [paragraph(_("Progress updates"), H3)]
-    if item.progress_updates is None:
-        return [*out, withheld()]
+    if "progress_updates" in item.withheld:
+        out.append(withheld())
+        if not item.progress_updates:
+            return out
     for u in item.progress_updates:
         text = (
             f"{date_text(u.period_start)} - {date_text(u.period_end)} · "

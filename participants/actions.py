@@ -197,6 +197,7 @@ ACTIONS: dict[str, Action] = {
         forms.ConsentForm,
         _consent,
         files=True,
+        needs_participant_in_form=True,
     ),
     "consent-revoke": Action(
         _("Revoke consent"),

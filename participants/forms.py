@@ -16,7 +16,7 @@ from participants.models import (
     ServiceReferral,
 )
 from participants.transitions import allowed_moves
-from tjp.access import program_staff
+from tjp.access import organisation_label, program_organisations, program_staff
 from tjp.forms import StyledForm, StyledModelForm
 from tjp.roles import Role
 
@@ -182,6 +182,13 @@ class ConsentForm(StyledForm):
         label=_("To which roles of the program"),
         choices=[(r.value, r.label) for r in Role if r != Role.ADMINISTRATOR],
         widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    recipient_organisations = forms.ModelMultipleChoiceField(
+        label=_("To which treatment provider organisations"),
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
     )
     purpose = forms.CharField(label=_("Purpose"), widget=forms.Textarea(attrs={"rows": 2}))
     criminal_justice = forms.BooleanField(
@@ -196,6 +203,12 @@ class ConsentForm(StyledForm):
     expires_on = _date(_("Expiry date"), required=False)
     expiry_event = forms.CharField(label=_("or expiry event"), max_length=200, required=False)
     signed_file = forms.FileField(label=_("Signed consent (PDF or image)"), required=False)
+
+    def __init__(self, *args, participant, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["recipient_organisations"]
+        field.queryset = program_organisations(participant.program)
+        field.label_from_instance = organisation_label
 
 
 class RevokeForm(StyledForm):

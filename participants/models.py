@@ -403,7 +403,19 @@ class Consent(Entry):
         verbose_name=_("information that may be disclosed"),
     )
     recipient_roles = ArrayField(
-        models.CharField(max_length=20), verbose_name=_("to which roles of the program")
+        models.CharField(max_length=20),
+        blank=True,
+        default=list,
+        verbose_name=_("to which roles of the program"),
+    )
+    # Provider organisations named as recipients (a provider is represented by its group: see
+    # tjp.access.program_organisations). Part 2 applies between providers too: one provider
+    # sees another's records only under a consent naming it (or the clinician role).
+    recipient_organisations = models.ManyToManyField(
+        "auth.Group",
+        blank=True,
+        related_name="+",
+        verbose_name=_("to which treatment provider organisations"),
     )
     purpose = models.TextField(_("purpose"))
     criminal_justice = models.BooleanField(
@@ -449,8 +461,23 @@ class Consent(Entry):
             return False
         return self.expires_on is None or self.expires_on >= on
 
-    def covers(self, category: str, role: str, on: date | None = None) -> bool:
-        return self.is_live(on) and category in self.categories and role in self.recipient_roles
+    def covers(
+        self,
+        category: str,
+        role: str,
+        on: date | None = None,
+        organisations: frozenset[int] = frozenset(),
+    ) -> bool:
+        """Whether this consent lets a reader of `role`, working for the provider organisations
+        whose group ids are `organisations`, see `category` on day `on`. The one statement of
+        the rule; callers prefetch `recipient_organisations`."""
+        if not self.is_live(on) or category not in self.categories:
+            return False
+        if role in self.recipient_roles:
+            return True
+        return bool(organisations) and any(
+            g.pk in organisations for g in self.recipient_organisations.all()
+        )
 
 
 class StatusChange(Entry):

@@ -44,7 +44,7 @@ from participants.models import (
 )
 from participants.transitions import ADMISSION_MOVES, is_allowed
 from tjp import audit
-from tjp.access import check_grantee
+from tjp.access import check_grantee, program_organisations
 from tjp.models import AuditEvent, Phase, Program, User
 from tjp.roles import Role
 
@@ -618,8 +618,17 @@ def consent_record(
     if not categories or not set(categories) <= set(InformationCategory.values):
         raise ValidationError({"categories": _("Choose at least one kind of information.")})
     roles = data.get("recipient_roles") or []
-    if not roles or not set(roles) <= {r.value for r in Role if r != Role.ADMINISTRATOR}:
+    if not set(roles) <= {r.value for r in Role if r != Role.ADMINISTRATOR}:
         raise ValidationError({"recipient_roles": _("Choose the roles that may receive it.")})
+    organisations = list(data.pop("recipient_organisations", None) or [])
+    if not set(organisations) <= set(program_organisations(program)):
+        raise ValidationError(
+            {"recipient_organisations": _("Choose organisations that serve this program.")}
+        )
+    if not roles and not organisations:
+        raise ValidationError(
+            {"recipient_roles": _("Choose the roles or organisations that may receive it.")}
+        )
     if not data.get("signed_on"):  # the signature date is one of the consent's elements
         raise ValidationError({"signed_on": _("This field is required.")})
     _check_not_future(data["signed_on"], program, "signed_on")
@@ -642,6 +651,7 @@ def consent_record(
     consent = Consent.objects.create(
         participant=participant, created_by=acting_user, document=document, **data
     )
+    consent.recipient_organisations.set(organisations)
     _record(acting_user, A.CREATE, consent, participant, request)
     return consent
 
@@ -681,13 +691,18 @@ def consent_revoke(
 
 
 def live_consent(
-    participant: Participant, *, category: str, role: str, on: date | None = None
+    participant: Participant,
+    *,
+    category: str,
+    role: str,
+    on: date | None = None,
+    organisations: frozenset[int] = frozenset(),
 ) -> Consent | None:
-    """The consent that lets `role` see `category` of this participant's treatment information
-    today, if any. Later apps gate provider information on it and log each disclosure."""
+    """The consent that lets a reader of `role` (working for `organisations`) see `category` of
+    this participant's treatment information today, if any (Consent.covers)."""
     on = on or program_today(participant.program)
-    for consent in participant.consents.all():
-        if consent.covers(category, role, on):
+    for consent in participant.consents.prefetch_related("recipient_organisations"):
+        if consent.covers(category, role, on, organisations):
             return consent
     return None
 

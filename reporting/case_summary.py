@@ -110,7 +110,7 @@ class CaseSummary:
     responses: list[Response]  # the last RESPONSES_LISTED, newest first (all are counted)
     tests: TestSummary
     treatment: TreatmentRecord
-    attendance: TreatmentAttendance | None  # None: withheld
+    attendance: TreatmentAttendance  # the sessions the reader may see
     generated_at: datetime
 
     @property
@@ -138,7 +138,7 @@ def case_summary(
         **_responses(p),
         tests=_tests(record, program),
         treatment=record,
-        attendance=None if record.sessions is None else TreatmentAttendance(record.sessions),
+        attendance=TreatmentAttendance(record.sessions),
         generated_at=timezone.now(),
     )
     audit.record(
@@ -204,7 +204,7 @@ def _tests(record: TreatmentRecord, program: Program) -> TestSummary:
         total=len(record.drug_tests),
         failed=len(failed),
         last_failed=_local(last, program).date() if last else None,
-        provider_withheld=record.provider_tests_withheld,
+        provider_withheld="drug_tests" in record.withheld,
     )
 
 
@@ -480,8 +480,10 @@ def _treatment(summary: CaseSummary, width: float) -> list:
 
 def _episodes(record: TreatmentRecord, width: float) -> list:
     out = [paragraph(_("Treatment episodes"), H3)]
-    if record.episodes is None:
-        return [*out, withheld()]
+    if "episodes" in record.withheld:
+        out.append(withheld())
+        if not record.episodes:
+            return out
     if not record.episodes:
         return [*out, paragraph(_("No treatment episode recorded."))]
     rows = [
@@ -507,8 +509,10 @@ def _episodes(record: TreatmentRecord, width: float) -> list:
 def _attendance(summary: CaseSummary) -> list:
     out = [paragraph(_("Session attendance"), H3)]
     a = summary.attendance
-    if a is None:
-        return [*out, withheld()]
+    if "sessions" in summary.treatment.withheld:
+        out.append(withheld())
+        if not a.sessions:
+            return out
     text = _("%(attended)s attended, %(missed)s missed, %(excused)s excused (%(hours)s hours).")
     values = {
         "attended": a.attended,
@@ -521,8 +525,10 @@ def _attendance(summary: CaseSummary) -> list:
 
 def _medications(record: TreatmentRecord, width: float) -> list:
     out = [paragraph(_("Medications for opioid or alcohol use disorder"), H3)]
-    if record.medications is None:
-        return [*out, withheld()]
+    if "medications" in record.withheld:
+        out.append(withheld())
+        if not record.medications:
+            return out
     if not record.medications:
         return [*out, paragraph(_("No medication recorded."))]
     rows = [
@@ -535,8 +541,10 @@ def _medications(record: TreatmentRecord, width: float) -> list:
 
 def _progress(record: TreatmentRecord) -> list:
     out = [paragraph(_("Progress updates"), H3)]
-    if record.progress_updates is None:
-        return [*out, withheld()]
+    if "progress_updates" in record.withheld:
+        out.append(withheld())
+        if not record.progress_updates:
+            return out
     if not record.progress_updates:
         return [*out, paragraph(_("No progress update yet."))]
     for u in record.progress_updates:

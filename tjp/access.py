@@ -10,6 +10,7 @@ must never widen scope to every program.
 
 from uuid import UUID
 
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -92,3 +93,22 @@ def check_grantee(user: User | None, program: Program, role: Role, field: str) -
         raise ValidationError(
             {field: _("Choose a %(role)s of this program.") % {"role": role.label.lower()}}
         )
+
+
+# A provider organisation is represented by a group of this name (treatment.services).
+ORGANISATION_PREFIX = "provider: "
+
+
+def organisation_label(group: Group) -> str:
+    return group.name.removeprefix(ORGANISATION_PREFIX)
+
+
+def program_organisations(program: Program) -> QuerySet[Group]:
+    """The organisations working for `program` (treatment providers serving it): organisation
+    groups holding the program's staff grant. A consent may name them."""
+    grants = ProgramGroupObjectPermission.objects.filter(
+        permission__codename=STAFF_GRANT.split(".")[1], content_object=program
+    )
+    return Group.objects.filter(
+        pk__in=grants.values("group"), name__startswith=ORGANISATION_PREFIX
+    ).order_by("name")

@@ -1,6 +1,7 @@
 import json
 import re
 from collections.abc import Iterator
+from contextlib import suppress
 
 from django.conf import settings
 from django.contrib import messages
@@ -43,34 +44,40 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 JSON_CONTROL_ESCAPE = re.compile(r"\\u00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F]|7[fF])")
 
 
-def _json_strings(value) -> Iterator[str]:
+def _json_strings(value, path: str = "") -> Iterator[tuple[str, str]]:
+    """(path, text) of every key and string in a JSON document; paths like `items.3.lab`."""
     if isinstance(value, str):
-        yield value
+        yield path, value
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield key
-            yield from _json_strings(item)
+            here = f"{path}.{key}" if path else str(key)
+            yield here, str(key)
+            yield from _json_strings(item, here)
     elif isinstance(value, list):
-        for item in value:
-            yield from _json_strings(item)
+        for index, item in enumerate(value):
+            yield from _json_strings(item, f"{path}.{index}" if path else str(index))
 
 
-def carries_control_characters(request: HttpRequest) -> bool:
-    """Whether any text the request brings — query string, form fields, JSON strings — holds a
-    control character."""
-    texts = [*request.GET.keys(), *(v for vs in request.GET.lists() for v in vs[1])]
+def control_character_fields(request: HttpRequest) -> list[str] | None:
+    """The inputs of the request — query string, form fields, JSON strings — holding a control
+    character, by name (None when there is none)."""
+    texts: list[tuple[str, str]] = [(k, v) for k, vs in request.GET.lists() for v in [k, *vs]]
     if request.method in ("POST", "PUT", "PATCH"):
-        if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            # Uploaded file names need no check: Django's parser strips what is not printable.
-            texts += [*request.POST.keys(), *(v for vs in request.POST.lists() for v in vs[1])]
+        api = request.path.startswith("/api/")
+        # Form bodies of the API are left unread: its views accept JSON only, and reading them
+        # here would make REST framework accept them. Uploaded file names need no check:
+        # Django's parser strips what is not printable.
+        form = ("application/x-www-form-urlencoded", "multipart/form-data")
+        if request.content_type in form and not api:
+            texts += [(k, v) for k, vs in request.POST.lists() for v in [k, *vs]]
         elif request.content_type == "application/json":
             body = request.body.decode("utf-8", errors="replace")
+            # Not JSON at all: the API's parser answers that.
             if JSON_CONTROL_ESCAPE.search(body):
-                try:
+                with suppress(ValueError):
                     texts += list(_json_strings(json.loads(body)))
-                except ValueError:
-                    return False  # not JSON: the API's parser answers that
-    return any(CONTROL_CHARACTERS.search(text) for text in texts)
+    fields = sorted({name for name, text in texts if CONTROL_CHARACTERS.search(text)})
+    return fields or None
 
 
 class RejectControlCharactersMiddleware:
@@ -82,7 +89,8 @@ class RejectControlCharactersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if carries_control_characters(request):
+        fields = control_character_fields(request)
+        if fields:
             message = _(
                 "The request contains control characters (such as a null byte) that cannot be "
                 "stored. Remove them and try again."
@@ -90,8 +98,12 @@ class RejectControlCharactersMiddleware:
             if request.path.startswith("/api/"):
                 from tjp.api_errors import error_body
 
-                return JsonResponse(
-                    error_body(status_code=400, code="invalid", message=message), status=400
+                body = error_body(
+                    status_code=400,
+                    code="invalid",
+                    message=message,
+                    details={field: [message] for field in fields},
                 )
+                return JsonResponse(body, status=400)
             return render(request, "400.html", {"message": message}, status=400)
         return self.get_response(request)

@@ -1,7 +1,9 @@
 """Demo treatment data for the two demo programs, written through the treatment services.
 
-Per program: two providers (the demo clinician works for the first), every admitted participant
-assigned to one of them on the entry date (and unassigned on the exit date), one or two treatment
+Per program: two providers, each with its demo clinician (`clinician@` works for the first,
+`clinician2@` for the second), every admitted participant assigned to one of them on the entry
+date (and unassigned on the exit date; two moved from the first to the second two weeks ago, so
+that each provider's clinician sees only their own organisation's records), one or two treatment
 episodes, weekly session attendance, medication for opioid or alcohol use disorder for a few, a
 progress update every four weeks, clinical notes, and about six months of drug tests following
 each phase's tests per week: mostly negative, with relapses around the sanctions and status
@@ -24,8 +26,10 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone
 
+from participants import services as participant_services
 from participants.models import (
     IN_PROGRAM_STATUSES,
+    InformationCategory,
     Participant,
     Status,
     program_today,
@@ -62,6 +66,7 @@ Result = DrugTestResult.Result
 Engagement = ProgressUpdate.Engagement
 Drug = Medication.Drug
 X = Substance
+C = InformationCategory
 
 # --- what each program has -----------------------------------------------------------------
 PROGRAMS = {
@@ -122,6 +127,10 @@ PROGRAMS = {
 # --- what providers write, in the program's language ----------------------------------------
 TEXT = {
     "en": {
+        "consent_purpose": "Continuity of care after the transfer between providers.",
+        "consent_expiry": "End of treatment at the new provider",
+        "moved": "Transferred from Lakeside Recovery Center for evening groups near work. "
+        "Attended both intake sessions; engaged and on time.",
         "summary": {
             Engagement.GOOD: "Engaged and participating actively in group.",
             Engagement.FAIR: "Attending, but guarded and participating little in group.",
@@ -176,6 +185,11 @@ TEXT = {
         },
     },
     "es": {
+        "consent_purpose": "Continuidad de la atención tras el cambio de proveedor.",
+        "consent_expiry": "Fin del tratamiento en el nuevo proveedor",
+        "moved": "Transferido del Centro de Integración Juvenil para asistir a grupos "
+        "vespertinos cerca de su trabajo. Asistió a las dos sesiones de ingreso; comprometido "
+        "y puntual.",
         "summary": {
             Engagement.GOOD: "Participa activamente en las sesiones grupales.",
             Engagement.FAIR: "Asiste, pero con participación limitada en las sesiones.",
@@ -254,7 +268,7 @@ def _primary(text: str) -> str | None:
 class _Life:
     participant: Participant
     provider: Provider
-    by_clinician: bool  # the demo clinician's provider: the clinician reports
+    clinician: User  # the demo clinician of its provider: they report what it does
     start: date  # first day of the seeded history
     last: date  # last day in the program (the day before the exit, or today)
     statuses: list  # [(effective_on, to_status)] after admission, in order
@@ -303,6 +317,7 @@ class _Seeder:
         self.now = timezone.now()
         self.coordinator = self._user(Role.COORDINATOR)
         self.clinician = self._user(Role.CLINICIAN)
+        self.clinician2 = User.objects.get(email=f"clinician2@{self.code}.example")
         self.serial = 0
         self.medicated = 0
         self.numbers = dict(program.phases.values_list("pk", "number"))
@@ -319,11 +334,8 @@ class _Seeder:
         return datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=self.tz)
 
     def reporter(self, life: _Life) -> tuple[User, str]:
-        """Who enters what the provider reports: the demo clinician for their own provider;
-        for the other one (which has no demo account) the coordinator, from its reports."""
-        if life.by_clinician:
-            return self.clinician, self.external_id()
-        return self.coordinator, ""
+        """Who enters what the provider reports: its own clinician, with their EHR's id."""
+        return life.clinician, self.external_id()
 
     # -- the whole program -------------------------------------------------------------------
     def seed(self) -> None:
@@ -334,9 +346,9 @@ class _Seeder:
             )
             for name, phone in spec["providers"]
         ]
-        services.provider_add_clinician(
-            acting_user=None, provider=providers[0], user=self.clinician
-        )
+        clinicians = [self.clinician, self.clinician2]
+        for provider, clinician in zip(providers, clinicians, strict=True):
+            services.provider_add_clinician(acting_user=None, provider=provider, user=clinician)
         for day, name in spec["holidays"]:
             TestingHoliday.objects.get_or_create(
                 program=self.program, date=day, defaults={"name": name}
@@ -352,8 +364,8 @@ class _Seeder:
         second = set(rng.sample(range(len(admitted)), max(1, len(admitted) // 6)))
         lives = []
         for index, participant in enumerate(admitted):
-            provider = providers[1 if index in second else 0]
-            lives.append(self.life(participant, provider, by_clinician=index not in second))
+            which = 1 if index in second else 0
+            lives.append(self.life(participant, providers[which], clinicians[which]))
 
         for life in lives:
             life.assignment = services.provider_assign(
@@ -372,8 +384,17 @@ class _Seeder:
 
         for life in lives:
             self.progress_updates(life)
-            if life.by_clinician:
-                self.clinical_notes(life)
+            self.clinical_notes(life)
+        # Two of the first provider's participants moved to the second a fortnight ago: each
+        # organisation's clinician now sees only their own organisation's part of the record.
+        staying = [
+            life
+            for life in lives
+            if life.provider == providers[0] and life.participant.status in IN_PROGRAM_STATUSES
+        ]
+        for index, life in enumerate(staying[:2]):
+            self.move(life, providers[1], self.clinician2, consent=index == 0)
+        for life in lives:
             if life.participant.exit_date:
                 services.provider_unassign(
                     acting_user=self.coordinator,
@@ -381,7 +402,7 @@ class _Seeder:
                     ended_on=life.participant.exit_date,
                 )
 
-    def life(self, participant: Participant, provider: Provider, by_clinician: bool) -> _Life:
+    def life(self, participant: Participant, provider: Provider, clinician: User) -> _Life:
         changes = sorted(participant.status_changes.all(), key=lambda c: (c.effective_on, c.pk))
         moves = sorted(participant.phase_changes.all(), key=lambda c: (c.effective_on, c.pk))
         trouble = [
@@ -399,7 +420,7 @@ class _Seeder:
         return _Life(
             participant=participant,
             provider=provider,
-            by_clinician=by_clinician,
+            clinician=clinician,
             start=max(entry, self.today - timedelta(days=HISTORY_DAYS)),
             last=exit_date - timedelta(days=1) if exit_date else self.today,
             statuses=[(c.effective_on, c.to_status) for c in changes if c.effective_on >= entry],
@@ -425,7 +446,7 @@ class _Seeder:
         life.moud = drug
         self.medicated += 1
         services.medication_record(
-            acting_user=self.clinician if life.by_clinician else self.coordinator,
+            acting_user=life.clinician,
             participant=p,
             drug=drug,
             dose=rng.choice(doses[drug]),
@@ -629,8 +650,8 @@ class _Seeder:
         roll = rng.random()
         if adulterated or (roll < 0.3 and urine):
             source, user, lab = "lab", self.coordinator, spec["lab"]
-        elif life.by_clinician and roll < 0.65:
-            source, user, lab = None, self.clinician, ""
+        elif roll < 0.65:
+            source, user, lab = None, life.clinician, ""
         else:
             source, user, lab = None, self.coordinator, ""
         # Results come back 12 to 60 hours after collection (the standard is 48 hours).
@@ -664,7 +685,7 @@ class _Seeder:
             confirmation=confirmation,
             lab=lab,
             source=source,
-            external_id=self.external_id() if user == self.clinician or source else "",
+            external_id=self.external_id() if user == life.clinician or source else "",
         )
         life.tests.append((day, bool(outcome) or adulterated))
 
@@ -747,6 +768,57 @@ class _Seeder:
                 )
             start = end + timedelta(days=1)
 
+    def move(self, life: _Life, provider: Provider, clinician: User, *, consent: bool) -> None:
+        """Move to `provider` two weeks ago; with `consent`, the participant lets the new
+        provider see the old one's progress, attendance and tests (42 CFR Part 2 applies
+        between providers too)."""
+        day = self.today - timedelta(days=14)
+        services.provider_unassign(
+            acting_user=self.coordinator, assignment=life.assignment, ended_on=day
+        )
+        life.assignment = services.provider_assign(
+            acting_user=self.coordinator,
+            participant=life.participant,
+            provider=provider,
+            assigned_on=day,
+        )
+        life.provider, life.clinician = provider, clinician
+        if consent:
+            participant_services.consent_record(
+                acting_user=self.coordinator,
+                participant=life.participant,
+                data={
+                    "discloser": self.spec["providers"][0][0],
+                    "categories": [C.PROGRESS, C.ATTENDANCE, C.DRUG_TESTS],
+                    "recipient_roles": [],
+                    "recipient_organisations": [provider.group],
+                    "purpose": self.t["consent_purpose"],
+                    "criminal_justice": False,
+                    "signed_on": day,
+                    "expires_on": None,
+                    "expiry_event": self.t["consent_expiry"],
+                },
+            )
+        for offset in (12, 5):
+            services.session_record(
+                acting_user=clinician,
+                participant=life.participant,
+                session_date=self.today - timedelta(days=offset),
+                kind=TreatmentSession.Kind.INDIVIDUAL,
+                attendance=TreatmentSession.Attendance.ATTENDED,
+                hours=Decimal(1),
+                external_id=self.external_id(),
+            )
+        services.progress_update_record(
+            acting_user=clinician,
+            participant=life.participant,
+            period_start=day,
+            period_end=self.today - timedelta(days=1),
+            engagement=Engagement.GOOD,
+            summary=self.t["moved"],
+            external_id=self.external_id(),
+        )
+
     def clinical_notes(self, life: _Life) -> None:
         rng = self.rng
         span = (life.last - life.start).days
@@ -756,7 +828,7 @@ class _Seeder:
         days = sorted(life.start + timedelta(days=rng.randint(0, span)) for _ in notes)
         for day, text in zip(days, notes, strict=True):
             services.clinical_note_record(
-                acting_user=self.clinician, participant=life.participant, written_on=day, text=text
+                acting_user=life.clinician, participant=life.participant, written_on=day, text=text
             )
 
 

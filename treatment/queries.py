@@ -1,5 +1,4 @@
-"""Reading a participant's treatment record, with the consent gate applied once for every
-caller (pages, API, exports, the staffing packet)."""
+"""Reading a participant's treatment record through the consent gate (treatment.access)."""
 
 from dataclasses import dataclass, field
 
@@ -7,13 +6,7 @@ from django.db.models import Prefetch
 from django.http import HttpRequest
 
 from participants.models import Participant
-from treatment.access import (
-    GATED,
-    clinical_notes_for,
-    consent_for,
-    is_clinician,
-    record_disclosure,
-)
+from treatment.access import SECTIONS, clinical_notes_for, is_clinician, provider_gate
 from treatment.models import (
     ClinicalNote,
     DrugTest,
@@ -28,17 +21,19 @@ from treatment.models import (
 
 @dataclass
 class TreatmentRecord:
-    """What one user may see. A section is None when withheld for want of a consent."""
+    """What one user may see. Each section lists the rows the reader may see; `withheld`
+    names the sections with rows they may not (another organisation's, or any provider's
+    without a consent)."""
 
     participant: Participant
     clinician: bool
     assignments: list[ProviderAssignment]
-    episodes: list[TreatmentEpisode] | None
-    sessions: list[TreatmentSession] | None
-    medications: list[Medication] | None
-    progress_updates: list[ProgressUpdate] | None
+    episodes: list[TreatmentEpisode]
+    sessions: list[TreatmentSession]
+    medications: list[Medication]
+    progress_updates: list[ProgressUpdate]
     drug_tests: list[DrugTest]
-    provider_tests_withheld: bool
+    withheld: set[str] = field(default_factory=set)
     clinical_notes: list[ClinicalNote] = field(default_factory=list)
     disclosed: list[str] = field(default_factory=list)  # categories shown under a consent
 
@@ -47,20 +42,13 @@ class TreatmentRecord:
         return bool(self.disclosed)
 
 
-def _tests():
-    return DrugTest.objects.prefetch_related(
-        Prefetch("results", queryset=DrugTestResult.objects.order_by("substance"))
-    )
-
-
-# The record's sections and the consent key (treatment.access.GATED) each is gated by.
-SECTIONS = {
-    "episodes": "episodes",
-    "sessions": "attendance",
-    "medications": "medications",
-    "progress_updates": "progress",
-    "drug_tests": "drug_tests",
-}
+def _read(section: str, queryset):
+    queryset = queryset.select_related("provider")
+    if section == "drug_tests":
+        return queryset.prefetch_related(
+            Prefetch("results", queryset=DrugTestResult.objects.order_by("substance"))
+        )
+    return queryset
 
 
 def treatment_record(
@@ -72,68 +60,26 @@ def treatment_record(
     sections: set[str] | None = None,
 ) -> TreatmentRecord:
     """The caller has already passed the participant access check (scope). `sections` limits
-    what is read (and so what is logged as disclosed) to those parts of the record."""
+    what is read (and so what is logged as disclosed) to those parts of the record. A constant
+    number of queries."""
     p = participant
-    assignments = list(p.provider_assignments.select_related("provider"))
-    if is_clinician(user):
-        return TreatmentRecord(
-            participant=p,
-            clinician=True,
-            assignments=assignments,
-            episodes=list(p.treatment_episodes.select_related("provider")),
-            sessions=list(p.treatment_sessions.select_related("provider")),
-            medications=list(p.medications.select_related("provider")),
-            progress_updates=list(p.progress_updates.select_related("provider")),
-            drug_tests=list(_tests().filter(participant=p)),
-            provider_tests_withheld=False,
-            clinical_notes=list(clinical_notes_for(user, p)),
-        )
-    wanted = {SECTIONS[name] for name in (sections or SECTIONS)}
-    consents = {}
-    for section, category in GATED.items():
-        if section in wanted:
-            consents[section] = consent_for(user, p, category)
-    shown = {s: c for s, c in consents.items() if c is not None}
-
-    def gated(section, queryset):
-        return list(queryset) if section in shown else None
-
-    tests = _tests().filter(participant=p) if "drug_tests" in wanted else DrugTest.objects.none()
-    # Provider information is whatever a provider reported, whatever the source label says.
-    if "drug_tests" not in shown:
-        tests = tests.filter(provider__isnull=True)
-    record = TreatmentRecord(
-        participant=p,
-        clinician=False,
-        assignments=assignments,
-        episodes=gated("episodes", p.treatment_episodes.select_related("provider")),
-        sessions=gated("attendance", p.treatment_sessions.select_related("provider")),
-        medications=gated("medications", p.medications.select_related("provider")),
-        progress_updates=gated("progress", p.progress_updates.select_related("provider")),
-        drug_tests=list(tests),
-        provider_tests_withheld="drug_tests" in wanted
-        and "drug_tests" not in shown
-        and p.drug_tests.filter(provider__isnull=False).exists(),
+    wanted = set(sections or SECTIONS)
+    gate = provider_gate(user, [p], wanted)
+    rows = {name: list(_read(name, gate.filter(name))) for name in wanted}
+    withheld = {name for name in wanted if gate.withheld(name)}
+    disclosed = gate.disclose(rows, participants={p.pk: p}, request=request, export=export).get(
+        p.pk, []
     )
-    disclosed = {}
-    if record.episodes or record.medications:
-        disclosed.setdefault(shown.get("episodes") or shown.get("medications"), []).append(
-            GATED["episodes"]
-        )
-    if record.sessions:
-        disclosed.setdefault(shown["attendance"], []).append(GATED["attendance"])
-    if record.progress_updates:
-        disclosed.setdefault(shown["progress"], []).append(GATED["progress"])
-    if "drug_tests" in shown and any(t.provider_id for t in record.drug_tests):
-        disclosed.setdefault(shown["drug_tests"], []).append(GATED["drug_tests"])
-    for consent, categories in disclosed.items():
-        record_disclosure(
-            user=user,
-            participant=p,
-            consent=consent,
-            categories=[str(c) for c in categories],
-            request=request,
-            export=export,
-        )
-        record.disclosed.extend(str(c) for c in categories)
-    return record
+    return TreatmentRecord(
+        participant=p,
+        clinician=is_clinician(user),
+        assignments=list(p.provider_assignments.select_related("provider")),
+        episodes=rows.get("episodes", []),
+        sessions=rows.get("sessions", []),
+        medications=rows.get("medications", []),
+        progress_updates=rows.get("progress_updates", []),
+        drug_tests=rows.get("drug_tests", []),
+        withheld=withheld,
+        clinical_notes=list(clinical_notes_for(user, p)),
+        disclosed=disclosed,
+    )

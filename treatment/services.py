@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from participants.access import grant_participant, revoke_participant
 from participants.models import IN_PROGRAM_STATUSES, Participant, Status, program_today
 from tjp import audit
+from tjp.access import ORGANISATION_PREFIX, grant_program_staff
 from tjp.models import AuditEvent, Program, User
 from tjp.roles import Role, role_of
 from treatment import randomization
@@ -84,9 +85,14 @@ def _choice(value: str, choices, field: str) -> str:
 def provider_create(
     *, acting_user: User | None, name: str, programs: Iterable[Program], phone: str = ""
 ) -> Provider:
-    group = Group.objects.create(name=f"provider: {name}"[:150])
+    programs = list(programs)
+    group = Group.objects.create(name=f"{ORGANISATION_PREFIX}{name}"[:150])
     provider = Provider.objects.create(name=name, group=group, phone=phone)
     provider.programs.set(programs)
+    # The organisation works for these programs: its clinicians are their staff (pickers list
+    # them) and a consent may name it as a recipient (tjp.access.program_organisations).
+    for program in programs:
+        grant_program_staff(group, program)
     audit.record(actor=acting_user, action=A.CREATE, obj=provider)
     return provider
 

@@ -14,14 +14,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from participants.access import get_participant_for_user, participants_visible_to
+from participants.access import participants_visible_to
 from participants.models import program_today
 from participants.views import attach_errors, run_action
 from tjp import audit
 from tjp.access import can, programs_visible_to
 from tjp.models import AuditEvent
 from treatment import services
-from treatment.access import REDISCLOSURE_NOTICE
+from treatment.access import REDISCLOSURE_NOTICE, get_treatment_participant_for_user
 from treatment.actions import ACTIONS, available
 from treatment.forms import CallInForm
 from treatment.models import TestSelection, TreatmentSession
@@ -33,7 +33,7 @@ ATTENDED = {TreatmentSession.Attendance.ATTENDED, TreatmentSession.Attendance.LA
 
 @require_GET
 def participant_treatment(request, participant_uuid):
-    participant = get_participant_for_user(request.user, participant_uuid)
+    participant = get_treatment_participant_for_user(request.user, participant_uuid)
     audit.record(
         actor=request.user,
         action=AuditEvent.Action.VIEW,
@@ -56,10 +56,8 @@ def participant_treatment(request, participant_uuid):
         return render(request, "treatment/participant.html", context)
 
 
-def _hours_attended(sessions) -> Decimal | None:
+def _hours_attended(sessions) -> Decimal:
     """Units of service: the hours of the sessions the participant came to."""
-    if sessions is None:
-        return None
     return sum((s.hours for s in sessions if s.attendance in ATTENDED), Decimal(0))
 
 

@@ -49,8 +49,8 @@ class OutsideRow:
     values: list  # under Standard.outside_columns
     participant_id: int | None = None
     name: str = ""
-    # The consent key (treatment.access.GATED) of the provider-reported records the figure
-    # was drawn from; None when none of them came from a provider.
+    # The section (treatment.access.SECTIONS) of the provider-reported records the figure was
+    # drawn from; None when none of them came from a provider.
     category: str | None = None
 
 

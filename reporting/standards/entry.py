@@ -57,7 +57,8 @@ class _Entered:
     queryset: Callable[[ReportParams], QuerySet]
     event: Callable[[], Any]  # the event's moment, as an expression
     shown: str  # the field shown as the event: a day, or a moment
-    category: str | None  # consent key when a provider reported it; None: never a provider's
+    category: str | None  # the gate's section (treatment.access.SECTIONS) when a provider
+    # reported it; None: never a provider's
 
 
 def _dated(field_name: str) -> Callable[[], Any]:
@@ -81,7 +82,7 @@ ENTERED = [
         ),
         _dated("session_date"),
         "session_date",
-        "attendance",
+        "sessions",
     ),
     _Entered(
         gettext_noop("Court responses"),

@@ -16,7 +16,7 @@ from reporting.params import ReportParams
 from reporting.standards.declare import Standard
 from tjp import audit
 from tjp.models import AuditEvent, Program
-from treatment.access import GATED, consent_for
+from treatment.access import SECTIONS, provider_gate
 
 
 # --- who may see which rows outside ----------------------------------------------------------
@@ -55,9 +55,9 @@ def outside_lists(
 
     Participants only as participants.access lets the user see them. A row whose figure was
     drawn from provider-reported records only under a live consent covering that category
-    (treatment.access.consent_for; consents prefetched, no query per row); every such row
-    shown is logged as a disclosure under its consent, one audit row per participant and
-    consent. Three queries whatever the number of rows (participants, consents, audit).
+    (treatment.access.provider_gate: no query per row); every such row shown is logged as a
+    disclosure under its consent, one audit row per participant and consent. A constant number
+    of queries whatever the number of rows.
 
     Participants are listed by name when every row outside was fetched; when the standard's
     `limit` cut the list short they keep the standard's order (the most recent or the
@@ -71,9 +71,8 @@ def outside_lists(
             for p in participants_visible_to(user)
             .filter(pk__in=ids)
             .select_related("person", "program")
-            .prefetch_related("consents")
         }
-    consents: dict[tuple[int, str], Any] = {}
+    gate = provider_gate(user, visible.values())
     disclosed: dict[tuple[int, Any], dict] = {}
     lists = {}
     for s in standards:
@@ -88,15 +87,12 @@ def outside_lists(
                 hidden.add(row.participant_id)
                 continue
             if row.category is not None:
-                key = (p.pk, row.category)
-                if key not in consents:
-                    consents[key] = consent_for(user, p, GATED[row.category])
-                consent = consents[key]
+                consent = gate.consent(p.pk, row.category)
                 if consent is None:
                     withheld.add(p.pk)
                     continue
                 entry = disclosed.setdefault((p.pk, consent), {"categories": [], "keys": []})
-                category = str(GATED[row.category])
+                category = str(SECTIONS[row.category].category)
                 if category not in entry["categories"]:
                     entry["categories"].append(category)
                 if s.key not in entry["keys"]:

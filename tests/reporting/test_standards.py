@@ -229,7 +229,7 @@ def test_data_entry_timeliness_lists_the_late_records(cohort, params, personas):
                 clinician,
                 108.0,
             ],
-            "attendance",
+            "sessions",
         ),
         (a.pk, ["Drug tests", collected, collected + timedelta(hours=72), coordinator, 72.0], None),
     ]

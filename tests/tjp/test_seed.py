@@ -16,7 +16,8 @@ def test_seed_demo_is_idempotent_and_complete(db, settings, client):
     call_command("seed_demo", apps="none")
     first = _counts()
     call_command("seed_demo", apps="none")
-    assert _counts() == first == (2, 9, 13)
+    # Six roles in each program, a second provider's clinician in each, and the administrator.
+    assert _counts() == first == (2, 9, 15)
     pjt = Program.objects.get(code="pjt")
     assert (pjt.language, pjt.legal_track, pjt.time_zone) == (
         "es",

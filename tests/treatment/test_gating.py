@@ -16,7 +16,7 @@ from participants.models import InformationCategory, Status, program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 from treatment import services
-from treatment.access import clinical_notes_for, consent_for
+from treatment.access import clinical_notes_for, provider_gate
 from treatment.models import ClinicalNote, Source
 from treatment.queries import treatment_record
 
@@ -112,19 +112,27 @@ def _consent(participant, *, categories=GATED, roles=COURT_ROLES, **overrides):
 
 
 def _shown(record) -> set[str]:
-    """The provider categories this record lets its reader see."""
-    assert (record.episodes is None) == (record.medications is None)
+    """The provider categories this record lets its reader see (`treated` has one record of
+    each kind: a section not shown is withheld, and says so)."""
+    assert bool(record.episodes) == bool(record.medications)
     provider_tests = [t for t in record.drug_tests if t.source == Source.PROVIDER]
-    assert record.provider_tests_withheld == (not provider_tests)
+    sections = {
+        "progress_updates": record.progress_updates,
+        "sessions": record.sessions,
+        "episodes": record.episodes,
+        "medications": record.medications,
+        "drug_tests": provider_tests,
+    }
+    for rows in sections.values():
+        assert len(rows) <= 1
+    assert record.withheld == {name for name, rows in sections.items() if not rows}
     shown = {
         C.PROGRESS: record.progress_updates,
         C.ATTENDANCE: record.sessions,
         C.TREATMENT_PLAN: record.episodes,
-        C.DRUG_TESTS: provider_tests or None,
+        C.DRUG_TESTS: provider_tests,
     }
-    for section in (record.progress_updates, record.sessions, record.episodes, record.medications):
-        assert section is None or len(section) == 1
-    return {str(category) for category, rows in shown.items() if rows is not None}
+    return {str(category) for category, rows in shown.items() if rows}
 
 
 def _court_tests(record) -> set[str]:
@@ -281,7 +289,7 @@ def test_court_and_lab_tests_need_no_consent_and_are_no_disclosure(assigned, per
         for role in COURT_ROLES:
             record = treatment_record(personas[role], assigned)
             assert len(record.drug_tests) == 3
-            assert not record.provider_tests_withheld  # there is nothing of the provider's
+            assert "drug_tests" not in record.withheld  # there is nothing of the provider's
             assert not record.needs_redisclosure_notice
     assert consent is not None
     assert not _disclosures().exists()
@@ -301,7 +309,7 @@ def test_a_lab_result_forwarded_by_a_provider_is_provider_reported(assigned, per
     assert (forwarded.source, forwarded.provider) == (Source.PROVIDER, provider)
     for role in COURT_ROLES:
         record = treatment_record(personas[role], assigned)
-        assert record.drug_tests == [] and record.provider_tests_withheld, role
+        assert record.drug_tests == [] and "drug_tests" in record.withheld, role
     assert not _disclosures().exists()
 
 
@@ -360,8 +368,7 @@ def test_administrator_sees_nothing_whatever_the_consent(treated, personas):
     admin = personas[Role.ADMINISTRATOR]
     _consent(treated)
     assert not participants_visible_to(admin).exists()
-    for category in C.values:
-        assert consent_for(admin, treated, category) is None
+    assert provider_gate(admin, [treated]).consents == {}
     # Even if a caller forgot the scope check, no provider information would be released.
     record = treatment_record(admin, treated)
     assert _shown(record) == set() and record.clinical_notes == []

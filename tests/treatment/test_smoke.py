@@ -37,7 +37,7 @@ def test_gate_and_disclosure(assigned, personas, provider):
         resulted_at=timezone.now() - timedelta(hours=1),
     )
     record = treatment_record(judge, assigned)
-    assert record.progress_updates is None and record.provider_tests_withheld
+    assert record.progress_updates == [] and record.withheld == {"progress_updates", "drug_tests"}
     assert record.drug_tests == [] and record.clinical_notes == []
     assert not AuditEvent.objects.filter(action="disclose").exists()
     mine = treatment_record(clinician, assigned)
@@ -81,7 +81,7 @@ def test_reading_one_section_logs_only_that_disclosure(consent, personas):
         results=[("cannabis", "positive")],
     )
     record = treatment_record(judge, p, sections={"drug_tests"})
-    assert len(record.drug_tests) == 1 and record.progress_updates is None
+    assert len(record.drug_tests) == 1 and record.progress_updates == []
     (event,) = AuditEvent.objects.filter(action="disclose")
     assert event.detail["categories"] == ["drug_tests"]
 

@@ -1,9 +1,10 @@
 """The provider and lab API: progress updates, session attendance and drug test results, one at a
 time or in bulk, scoped exactly like the UI.
 
-Reads: a clinician sees the records of the participants visible to them (their organisation's
-assigned participants); a court role lists one participant at a time, through
-`treatment_record`, so the consent gate and the disclosure log apply. Clinical notes have no
+Reads: a clinician lists the records of the participants their organisation treats; a court
+role lists one participant at a time. Both read through the consent gate
+(treatment.access.provider_gate): another organisation's records, and any provider's for the
+court team, only under a consent, each page's disclosures logged. Clinical notes have no
 endpoint at all.
 
 Writes go through the treatment services (never `serializer.save()`), which make a submission
@@ -26,12 +27,18 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
 
-from participants.access import get_participant_for_user, participants_visible_to
+from participants.access import get_participant_for_user
 from participants.models import Participant
 from tjp import audit
 from tjp.models import AuditEvent
 from treatment import services
-from treatment.access import REDISCLOSURE_NOTICE_EN, is_clinician
+from treatment.access import (
+    REDISCLOSURE_NOTICE_EN,
+    get_treatment_participant_for_user,
+    is_clinician,
+    provider_gate,
+    treatment_participants_visible_to,
+)
 
 # Importing a submodule binds its name in this package: never use `serializers` or `filters`
 # here for DRF's or django-filter's modules (treatment.api.serializers and .filters win).
@@ -48,8 +55,7 @@ from treatment.api.serializers import (
     TreatmentSessionSerializer,
     drug_test_arguments,
 )
-from treatment.models import DrugTest, ProgressUpdate, Source, TreatmentSession
-from treatment.queries import treatment_record
+from treatment.models import DrugTest, ProgressUpdate, TreatmentSession
 
 
 # --- access ----------------------------------------------------------------------------------
@@ -115,28 +121,20 @@ class _ReportedViewSet(viewsets.GenericViewSet):
         user = self.request.user
         participant_uuid = self.request.query_params.get("participant")
         if participant_uuid is not None:
-            self.participant = get_participant_for_user(user, participant_uuid)
-        if is_clinician(user):
-            queryset = self.model.objects.filter(participant__in=participants_visible_to(user))
-        elif self.participant is None:
+            self.participant = get_treatment_participant_for_user(user, participant_uuid)
+            participants = [self.participant]
+        elif is_clinician(user):
+            participants = treatment_participants_visible_to(user)
+        else:
             raise exceptions.ValidationError(
                 {"participant": [_("Court roles list one participant at a time.")]}
             )
-        else:
-            # The consent gate: only what treatment_record shows this user (it logs the
-            # disclosure).
-            record = treatment_record(
-                user, self.participant, request=self.request, sections={self.section}
-            )
-            shown = getattr(record, self.section) or []
-            queryset = self.model.objects.filter(pk__in=[obj.pk for obj in shown])
-        if self.participant is not None:
-            queryset = queryset.filter(participant=self.participant)
-        return queryset.select_related("participant", "provider").order_by(*self.ordering)
-
-    def discloses(self, obj) -> bool:
-        """Whether this record reaches a court role only under a consent."""
-        return True
+        self.gate = provider_gate(user, participants, [self.section])
+        return (
+            self.gate.filter(self.section)
+            .select_related("participant__program", "provider")
+            .order_by(*self.ordering)
+        )
 
     def list(self, request, *args, **kwargs) -> Response:
         # Bad filter values are refused before the record is read (and a disclosure logged).
@@ -148,9 +146,12 @@ class _ReportedViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         data = self.get_serializer(page, many=True).data
         response = self.get_paginated_response(data)
-        court = not is_clinician(request.user)
-        notice = court and any(self.discloses(obj) for obj in page)
-        response.data["redisclosure_notice"] = REDISCLOSURE_NOTICE_EN if notice else None
+        disclosed = self.gate.disclose(
+            {self.section: page},
+            participants={obj.participant_id: obj.participant for obj in page},
+            request=request,
+        )
+        response.data["redisclosure_notice"] = REDISCLOSURE_NOTICE_EN if disclosed else None
         audit.record(
             actor=request.user,
             action=AuditEvent.Action.VIEW,
@@ -230,9 +231,6 @@ class DrugTestViewSet(_ReportedViewSet):
 
     def _scope(self) -> QuerySet:
         return super()._scope().prefetch_related("results")
-
-    def discloses(self, obj) -> bool:
-        return obj.source == Source.PROVIDER
 
     def record(self, participant, data):
         return services.drug_test_record(

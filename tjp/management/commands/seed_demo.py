@@ -48,6 +48,8 @@ PROGRAMS = [
             Role.COORDINATOR: ("Daniel", "Brooks"),
             Role.MANAGER: ("Grace", "Lee"),
         },
+        # Further accounts (name before the @, role, names): a clinician of the second provider.
+        "more_people": [("clinician2", Role.CLINICIAN, ("Samuel", "Okafor"))],
     },
     {
         "code": "pjt",
@@ -71,6 +73,7 @@ PROGRAMS = [
             Role.COORDINATOR: ("Ana Sofía", "Martínez"),
             Role.MANAGER: ("Fernando", "Cantú"),
         },
+        "more_people": [("clinician2", Role.CLINICIAN, ("Paola", "Elizondo"))],
     },
 ]
 
@@ -114,6 +117,8 @@ class Command(BaseCommand):
             program = demo_program(spec)
             for role, (first, last) in spec["people"].items():
                 self._account(f"{role.value}@{spec['code']}.example", role, first, last, program)
+            for name, role, (first, last) in spec["more_people"]:
+                self._account(f"{name}@{spec['code']}.example", role, first, last, program)
         self._account("admin@tjp.example", Role.ADMINISTRATOR, "Avery", "Admin", None)
         if participants is not None:
             synthetic = import_module("reporting.synthetic")  # an app above tjp: never imported
@@ -167,7 +172,7 @@ class Command(BaseCommand):
 
 
 def demo_program(spec) -> Program:
-    fields = {k: v for k, v in spec.items() if k not in ("code", "phases", "people")}
+    fields = {k: v for k, v in spec.items() if k not in ("code", "phases", "people", "more_people")}
     program, _ = Program.objects.update_or_create(code=spec["code"], defaults=fields)
     for number, (name, min_days, tests, interval) in enumerate(spec["phases"], start=1):
         Phase.objects.update_or_create(
