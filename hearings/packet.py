@@ -312,6 +312,7 @@ def _fill(user, session, items: list[PacketItem], *, clinician, export, request)
         .order_by("collected_at", "pk")
     )
     tests_by = _by_participant(tests)
+
     def since_day(model_field: str, pks: list[int]) -> Q:
         return _any_of(
             [Q(participant_id=pk, **{f"{model_field}__gte": by_pk[pk].since}) for pk in pks]
