@@ -316,7 +316,7 @@ class AuditEvent(models.Model):
     detail = models.JSONField(default=dict, blank=True)
     # The hash chain, filled at commit by the database's sealing trigger, never by Django.
     # NULL, not "", means "not sealed yet": the append-only guard lets only that row be sealed.
-    chain_seq = models.BigIntegerField(null=True, unique=True, editable=False)
+    chain_seq = models.BigIntegerField(null=True, editable=False)
     prev_hash = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001
     hash = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001
 
@@ -340,6 +340,16 @@ class AuditEvent(models.Model):
             models.Index(
                 fields=["id"], condition=models.Q(chain_seq__isnull=True), name="audit_unsealed_idx"
             ),
+        ]
+        constraints = [
+            # Partial, so the sealer's "last sealed event" is the index's last entry: a plain
+            # unique index also holds a NULL entry for every row not yet sealed (a bulk
+            # insert's thousands), which a backward scan would step over on every seal.
+            models.UniqueConstraint(
+                fields=["chain_seq"],
+                condition=models.Q(chain_seq__isnull=False),
+                name="audit_chain_seq_unique",
+            )
         ]
 
     def __str__(self) -> str:
