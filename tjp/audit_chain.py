@@ -141,10 +141,9 @@ _SELECT = """
 """
 
 
-def _sealed_rows(batch_size: int) -> Iterator[dict[str, Any]]:
-    """Every sealed event in chain order, in keyset batches on the unique chain_seq index:
-    constant memory, and each batch is one short index range scan."""
-    after = 0
+def _sealed_rows(after: int, batch_size: int) -> Iterator[dict[str, Any]]:
+    """The sealed events after seq `after` in chain order, in keyset batches on the unique
+    chain_seq index: constant memory, and each batch is one short index range scan."""
     while True:
         with connection.cursor() as cursor:
             cursor.execute(_SELECT, [after, batch_size])
@@ -200,7 +199,11 @@ def _check_protection(report: ChainReport) -> None:
 
 
 def chain_verify(
-    *, anchors: Iterable[tuple[int, str]] = (), batch_size: int = 10_000, keep: int = 20
+    *,
+    anchors: Iterable[tuple[int, str]] = (),
+    start: tuple[int, str] = (0, GENESIS_HASH),
+    batch_size: int = 10_000,
+    keep: int = 20,
 ) -> ChainReport:
     """Walk the sealed events in chain order and recompute every hash.
 
@@ -209,20 +212,22 @@ def chain_verify(
     stored `hash` from its own columns (else its content changed). After a break the walk goes
     on from the stored values, so one edit shows as one break. `anchors` are (seq, hash) pairs
     recorded elsewhere earlier: they catch a chain rewritten from some point on, or cut short.
+    `start` is where the walk begins, (seq, hash) of the last event before it: the genesis by
+    default, or the last event of an archived, verified stretch (docs/audit.md).
     The walk reads one snapshot (REPEATABLE READ, read only) so concurrent sealing cannot make
     it see half a commit.
     """
     report = ChainReport()
     expected_anchors = dict(anchors)
     seen_anchors: set[int] = set()
-    prev_seq, prev_hash = 0, GENESIS_HASH
+    prev_seq, prev_hash = start
     own_transaction = not connection.in_atomic_block
     with transaction.atomic():
         if own_transaction:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         _check_protection(report)
-        for row in _sealed_rows(batch_size):
+        for row in _sealed_rows(prev_seq, batch_size):
             seq, uuid = row["chain_seq"], row["uuid"]
             if seq != prev_seq + 1:
                 gap = f"{prev_seq + 1}" if seq == prev_seq + 2 else f"{prev_seq + 1} to {seq - 1}"

@@ -236,6 +236,20 @@ def test_verify_catches_a_chain_cut_short_by_its_anchor():
 
 
 @pytest.mark.django_db(transaction=True)
+def test_verify_starts_after_an_archived_stretch():
+    """Archived events (exported, verified, then removed by the owner) leave a gap at the
+    start of the chain; the live chain verifies from the last archived event's hash."""
+    events = _write(4)
+    archived_head = _sealed()[1]
+    _tamper("DELETE FROM tjp_auditevent WHERE chain_seq <= 2", [])
+    with pytest.raises(CommandError, match="rows missing: no event at seq 1 to 2"):
+        _verify()
+    assert "2 sealed events checked" in _verify("--start", f"2:{archived_head.hash}")
+    with pytest.raises(CommandError, match=f"event {events[2].uuid} \\(seq 3\\): link broken"):
+        _verify("--start", f"2:{'0' * 64}")
+
+
+@pytest.mark.django_db(transaction=True)
 def test_verify_fails_on_events_written_with_sealing_off():
     _write(1)
     with transaction.atomic(), connection.cursor() as cursor:

@@ -11,7 +11,7 @@ import argparse
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-from tjp.audit_chain import chain_verify
+from tjp.audit_chain import GENESIS_HASH, chain_verify
 
 
 def _anchor(value: str) -> tuple[int, str]:
@@ -33,11 +33,25 @@ class Command(BaseCommand):
             metavar="SEQ:HASH",
             help="a head recorded earlier (repeatable): the event at SEQ must still have HASH",
         )
+        parser.add_argument(
+            "--start",
+            type=_anchor,
+            default=(0, GENESIS_HASH),
+            metavar="SEQ:HASH",
+            help="begin after this event (the last of an archived, verified stretch)",
+        )
         parser.add_argument("--batch-size", type=int, default=10_000, help=argparse.SUPPRESS)
 
-    def handle(self, *args, anchor: list[tuple[int, str]], batch_size: int, **options) -> None:
+    def handle(
+        self,
+        *args,
+        anchor: list[tuple[int, str]],
+        start: tuple[int, str],
+        batch_size: int,
+        **options,
+    ) -> None:
         self._warn_about_ownership()
-        report = chain_verify(anchors=anchor, batch_size=batch_size)
+        report = chain_verify(anchors=anchor, start=start, batch_size=batch_size)
         for name in report.triggers_off:
             self.stderr.write(f"protection off: trigger {name} is missing or disabled")
         for grant in report.excess_privileges:
