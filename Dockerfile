@@ -19,5 +19,7 @@ COPY --chown=tjp:tjp . .
 USER tjp
 
 EXPOSE 8000
-# The web container migrates and collects static files on start; worker and beat override CMD.
-CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py collectstatic --noinput -v0 && exec gunicorn tjp.wsgi:application --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-3} --access-logfile -"]
+# The web container collects static files on start; migrations run before it in the compose
+# file's one-off `migrate` service, as the database owner (docs/audit.md). Worker and beat
+# override CMD.
+CMD ["sh", "-c", "python manage.py collectstatic --noinput -v0 && exec gunicorn tjp.wsgi:application --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-3} --access-logfile -"]

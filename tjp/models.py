@@ -2,7 +2,6 @@ import uuid
 import zoneinfo
 
 import pghistory
-import pgtrigger
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
@@ -261,11 +260,16 @@ class ProgramGroupObjectPermission(GroupObjectPermissionBase):
 
 
 class AuditEvent(models.Model):
-    """What someone did or saw. Append-only: the database refuses updates and deletes.
+    """What someone did or saw. Append-only, and each event is sealed into a hash chain.
 
     Data changes are also kept row by row by django-pghistory triggers; this table records what
     triggers cannot see — views, exports, disclosures, sign-ins, denials — and every change made
     through a service, with its reason.
+
+    The database refuses UPDATE, DELETE and TRUNCATE (migration 0006), and seals each row when
+    its transaction commits: `chain_seq`, `prev_hash` and `hash` are written by the sealing
+    trigger only, and `manage.py audit_verify` recomputes the chain (see `tjp.audit_chain` and
+    docs/audit.md).
     """
 
     class Action(models.TextChoices):
@@ -284,36 +288,74 @@ class AuditEvent(models.Model):
         REVOKE = "revoke", _("access removed")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    occurred_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    occurred_at = models.DateTimeField(auto_now_add=True)
+    # PROTECT, not SET_NULL: the trail cannot be updated, so an account with events is
+    # deactivated, never deleted (SET_NULL would try an UPDATE the database refuses).
     actor = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_events",
+        db_index=False,  # (actor, occurred_at, id) below serves lookups by actor
     )
     # Kept apart from the foreign key so the trail still names the actor if an account goes.
     actor_label = models.CharField(max_length=254, blank=True)
-    action = models.CharField(max_length=20, choices=Action.choices, db_index=True)
+    action = models.CharField(max_length=20, choices=Action.choices)
     object_type = models.CharField(max_length=100, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     object_repr = models.CharField(max_length=200, blank=True)
     program = models.ForeignKey(
-        Program, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Program,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # (program, occurred_at, id) below
     )
     # Public ids, not foreign keys: `tjp` sits below the apps that own participants and
     # consents, and the trail must outlive any record it mentions.
-    participant_uuid = models.UUIDField(null=True, blank=True, db_index=True)
+    participant_uuid = models.UUIDField(null=True, blank=True)
     consent_uuid = models.UUIDField(null=True, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     path = models.CharField(max_length=500, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    # The hash chain, filled at commit by the database's sealing trigger, never by Django.
+    # NULL, not "", means "not sealed yet": the append-only guard lets only that row be sealed.
+    chain_seq = models.BigIntegerField(null=True, editable=False)
+    prev_hash = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001
+    hash = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001
 
     class Meta:
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
-        ordering = ["-occurred_at"]
-        indexes = [models.Index(fields=["object_type", "object_id"])]
-        triggers = [
-            pgtrigger.Protect(
-                name="audit_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+        ordering = ["-occurred_at", "-id"]
+        # The audit page pages by (occurred_at, id) descending within each filter; each index
+        # ends in (occurred_at, id) so a page is one backward index range scan, however many
+        # millions of rows the table holds.
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            models.Index(fields=["occurred_at", "id"], name="audit_time_idx"),
+            models.Index(fields=["program", "occurred_at", "id"], name="audit_program_time_idx"),
+            models.Index(
+                fields=["participant_uuid", "occurred_at", "id"], name="audit_participant_time_idx"
+            ),
+            models.Index(fields=["actor", "occurred_at", "id"], name="audit_actor_time_idx"),
+            models.Index(fields=["action", "occurred_at", "id"], name="audit_action_time_idx"),
+            # Normally empty: a visible unsealed row means sealing was bypassed (audit_verify).
+            models.Index(
+                fields=["id"], condition=models.Q(chain_seq__isnull=True), name="audit_unsealed_idx"
+            ),
+        ]
+        constraints = [
+            # Partial, so the sealer's "last sealed event" is the index's last entry: a plain
+            # unique index also holds a NULL entry for every row not yet sealed (a bulk
+            # insert's thousands), which a backward scan would step over on every seal.
+            models.UniqueConstraint(
+                fields=["chain_seq"],
+                condition=models.Q(chain_seq__isnull=False),
+                name="audit_chain_seq_unique",
             )
         ]
 

@@ -9,8 +9,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from tjp import services
+from tjp import audit, services
 from tjp.access import can, get_program_for_user, programs_visible_to
+from tjp.audit_log import event_page, events_visible_to
+from tjp.filters import AuditEventFilter, AuditPositionForm
 from tjp.forms import ProgramSettingsForm
 from tjp.models import AuditEvent
 from tjp.roles import role_of
@@ -67,14 +69,28 @@ def program_settings(request, program_uuid):
 
 @require_GET
 def audit_log(request):
-    """The latest audit events: of the user's programs (managers), or all (administrators)."""
+    """Audit events, newest first, filtered, a keyset page at a time: of the user's programs
+    (managers), or all (administrators)."""
     if not can(request.user, "tjp.view_auditevent"):
         raise PermissionDenied
-    events = AuditEvent.objects.select_related("program")
-    if not can(request.user, "tjp.administer_all_programs"):
-        events = events.filter(program__in=programs_visible_to(request.user))
-    events = events[:200]
-    return render(request, "tjp/audit_log.html", {"events": events})
+    visible = events_visible_to(request.user)
+    filters = AuditEventFilter(request.GET, queryset=visible)
+    position = AuditPositionForm(request.GET)
+    start = position.cleaned_data if position.is_valid() else {}
+    page = event_page(
+        filters.qs if filters.is_valid() else visible.none(),
+        scope=visible,
+        before=start.get("before"),
+        after=start.get("after"),
+    )
+    # Reading the trail is itself recorded; the path keeps the filters used.
+    audit.record(
+        actor=request.user,
+        action=AuditEvent.Action.VIEW,
+        request=request,
+        detail={"audit_log": [str(event.uuid) for event in page.events]},
+    )
+    return render(request, "tjp/audit_log.html", {"filters": filters, "page": page})
 
 
 @login_not_required
