@@ -54,6 +54,29 @@ def _flush_past_the_audit_truncate_guard():
 
 
 @pytest.fixture(autouse=True)
+def _force_login_passes_the_second_factor(monkeypatch):
+    """`client.force_login(user)` stands for a person fully signed in: password and second
+    factor (a confirmed authenticator device, verified in the session). The sign-in steps
+    themselves are tested through the pages in tests/tjp/test_second_factor.py."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    password_only = Client._login
+
+    def _login(self, user, backend=None):
+        password_only(self, user, backend)
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+    monkeypatch.setattr(Client, "_login", _login)
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Hashing strength is not under test; PBKDF2's iterations would dominate the suite's time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,9 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
+from django_otp.admin import OTPAdminSite
 from guardian.admin import GuardedModelAdmin
 
 from tjp.models import AuditEvent, Phase, Program, User
+
+# The admin too needs a session that passed the second factor (django-otp's documented way of
+# making the default site an OTPAdminSite). Its own login page sends people to ours.
+admin.site.__class__ = OTPAdminSite
 
 
 @admin.register(User)

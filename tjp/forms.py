@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.utils.translation import gettext_lazy as _
 
 from tjp.models import RISK_LEVELS, Program, canonical_email
@@ -54,3 +54,35 @@ class ProgramSettingsForm(StyledModelForm):
     class Meta:
         model = Program
         fields = PROGRAM_SETTINGS_FIELDS
+
+
+class AuditedPasswordResetForm(PasswordResetForm):
+    """Django's reset by email (no answer says whether the address has an account), with the
+    request written to the audit trail."""
+
+    def save(self, *args, request=None, **kwargs):
+        from tjp import audit
+        from tjp.models import AuditEvent
+
+        audit.record(
+            actor=None,
+            actor_label=canonical_email(self.cleaned_data["email"])[:254],
+            action=AuditEvent.Action.UPDATE,
+            request=request,
+            detail={"password_reset": "requested"},
+        )
+        return super().save(*args, request=request, **kwargs)
+
+
+class AuditedSetPasswordForm(SetPasswordForm):
+    """A new password through a reset link; the second factor is still asked at sign-in."""
+
+    def save(self, commit=True):
+        from tjp import audit
+        from tjp.models import AuditEvent
+
+        user = super().save(commit=commit)
+        audit.record(
+            actor=user, action=AuditEvent.Action.UPDATE, obj=user, detail={"password_reset": "done"}
+        )
+        return user

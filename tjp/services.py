@@ -1,13 +1,19 @@
 """Writes to the core records. Each takes the acting user, is atomic and leaves an audit row."""
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp import devices_for_user
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tjp import audit
 from tjp.access import grant_program_staff, revoke_program_staff
@@ -156,3 +162,166 @@ def account_unlock(*, acting_user: User, email: str, request: HttpRequest | None
         detail={"unlocked": email, "attempts_cleared": released},
     )
     return released
+
+
+# --- the second factor (django-otp) ----------------------------------------------------------
+def second_factor_device(user: User) -> TOTPDevice | None:
+    """The user's confirmed authenticator-app device, if they enrolled one."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+@transaction.atomic
+def second_factor_enrolment(*, user: User) -> TOTPDevice:
+    """The authenticator-app device being enrolled: a new secret, unconfirmed until the user
+    types a code it generated. The same one is shown until then (reloading keeps the QR code)."""
+    pending = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if pending is None:
+        pending = TOTPDevice.objects.create(
+            user=user, name=str(_("Authenticator app")), confirmed=False
+        )
+    return pending
+
+
+@transaction.atomic
+def second_factor_confirm(
+    *, user: User, token: str, request: HttpRequest | None = None
+) -> tuple[TOTPDevice, list[str]]:
+    """Confirm the pending device with a code from it; issue recovery codes. Returns the device
+    and the codes (shown once)."""
+    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
+    if device is None or not device.verify_token(token.strip()):
+        audit.record(
+            actor=user,
+            action=AuditEvent.Action.DENIED,
+            obj=user,
+            request=request,
+            detail={"reason": "second_factor_enrolment_failed"},
+        )
+        raise ValidationError(
+            {"otp_token": _("That code is not right. Type the code your app shows now.")}
+        )
+    TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    codes = recovery_codes_issue(user=user, request=request)
+    audit.record(
+        actor=user,
+        action=AuditEvent.Action.CREATE,
+        obj=user,
+        request=request,
+        detail={"second_factor": "enrolled"},
+    )
+    return device, codes
+
+
+@transaction.atomic
+def recovery_codes_issue(*, user: User, request: HttpRequest | None = None) -> list[str]:
+    """New recovery codes (each works once), replacing any earlier ones."""
+    device, _created = StaticDevice.objects.get_or_create(
+        user=user, defaults={"name": str(_("Recovery codes")), "confirmed": True}
+    )
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _n in range(settings.RECOVERY_CODES)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    audit.record(
+        actor=user,
+        action=AuditEvent.Action.UPDATE,
+        obj=user,
+        request=request,
+        detail={"second_factor": "recovery_codes_issued"},
+    )
+    return codes
+
+
+def second_factor_verify(*, user: User, token: str, request: HttpRequest | None = None):
+    """The device (authenticator app or a recovery code) that accepts `token`, else a
+    ValidationError. Every failure is an audited `denied`; django-otp's throttling makes each
+    wrong code wait longer before the next try."""
+    token = "".join(token.split()).lower()
+    with transaction.atomic():
+        devices = list(devices_for_user(user, for_verify=True))
+        waiting = [d for d in devices if not d.verify_is_allowed()[0]]
+        device = next((d for d in devices if d not in waiting and d.verify_token(token)), None)
+    if device is not None:
+        audit.record(
+            actor=user,
+            action=AuditEvent.Action.LOGIN,
+            obj=user,
+            request=request,
+            detail={"second_factor": type(device).__name__},
+        )
+        return device
+    audit.record(
+        actor=user,
+        action=AuditEvent.Action.DENIED,
+        obj=user,
+        request=request,
+        detail={"reason": "second_factor_failed"},
+    )
+    if waiting and len(waiting) == len(devices):
+        raise ValidationError(
+            {"otp_token": _("Too many wrong codes. Wait a minute, then try again.")}
+        )
+    raise ValidationError({"otp_token": _("That code is not right.")})
+
+
+@transaction.atomic
+def second_factor_reset(
+    *, acting_user: User, user: User, request: HttpRequest | None = None
+) -> None:
+    """An administrator removes a person's authenticator and recovery codes (a lost phone):
+    they enrol a new one at their next sign-in. Done only after checking who is asking."""
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    audit.record(
+        actor=acting_user,
+        action=AuditEvent.Action.UPDATE,
+        obj=user,
+        request=request,
+        detail={"second_factor": "reset"},
+    )
+
+
+# --- account lifecycle -----------------------------------------------------------------------
+@transaction.atomic
+def account_set_active(
+    *, acting_user: User | None, user: User, active: bool, request: HttpRequest | None = None
+) -> User:
+    """Disable (or enable again) an account. A disabled account cannot sign in, its API tokens
+    stop working and every access function sees nothing for it."""
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if locked.is_active != active:
+        locked.is_active = active
+        if active:
+            # A fresh 90 days: otherwise the next run of the inactivity job disables it again.
+            locked.last_login = timezone.now()
+        locked.save(update_fields=["is_active", "last_login"])
+        audit.record(
+            actor=acting_user,
+            action=AuditEvent.Action.GRANT if active else AuditEvent.Action.REVOKE,
+            obj=locked,
+            request=request,
+            detail={"account": "enabled" if active else "disabled"},
+        )
+    return locked
+
+
+def accounts_disable_inactive(*, now=None) -> list[User]:
+    """Disable every active account not used (signed in to, or one of its API tokens used)
+    for ACCOUNT_INACTIVE_DAYS; one that never signed in counts from its creation."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.ACCOUNT_INACTIVE_DAYS)
+    stale = User.objects.filter(is_active=True).filter(
+        Q(last_login__lt=cutoff) | Q(last_login__isnull=True, date_joined__lt=cutoff)
+    )
+    disabled = []
+    for user in stale:
+        disabled.append(account_set_active(acting_user=None, user=user, active=False))
+    return disabled
+
+
+def account_used(user: User) -> None:
+    """Mark an account used now (an API token's owner): at most one write a day."""
+    now = timezone.now()
+    if user.last_login is None or now - user.last_login > timedelta(days=1):
+        User.objects.filter(pk=user.pk).update(last_login=now)

@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "django_filters",
     "guardian",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "csp",
     "pgtrigger",
     "pghistory",
@@ -74,9 +77,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "tjp.middleware.AbsoluteSessionLimitMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # After the password, nothing but the second factor (CJIS IA-2): see tjp.signin.
+    "tjp.middleware.SecondFactorRequiredMiddleware",
+    # Personal data is never kept by a browser's or a proxy's cache.
+    "tjp.middleware.NoStoreMiddleware",
+    # Refused requests on record URLs are written to the audit trail.
+    "tjp.middleware.DeniedAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -158,6 +168,17 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
     else ["REMOTE_ADDR"]
 )
 AXES_VERBOSE = False
+# Second factor (django-otp): TOTP from any authenticator app, recovery codes for when the phone
+# is lost. Wrong codes slow the next try down (django-otp's throttling doubles the wait each time).
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="TJP")
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+RECOVERY_CODES = 10
+# Accounts nobody signed in to (or used a token of) for this many days are disabled by a daily
+# job (CJIS IA-4: disable inactive identifiers); an administrator enables them again.
+ACCOUNT_INACTIVE_DAYS = env.int("ACCOUNT_INACTIVE_DAYS", default=90)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60)
+
 # axes warns that account-only lockout lets one address try many accounts. We lock accounts on
 # purpose (locking addresses behind a court's proxy locks everyone out); spraying across accounts
 # is for the reverse proxy's rate limit.
@@ -291,6 +312,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {"task": "tjp.tasks.clear_expired_sessions", "schedule": 60 * 60},
+    # Idempotent: an account already disabled is left alone.
+    "disable-inactive-accounts": {
+        "task": "tjp.tasks.disable_inactive_accounts",
+        "schedule": 6 * 60 * 60,
+    },
     # Idempotent: selecting again the same day selects nobody new; hourly so that each
     # program's new day (in its own time zone) is covered soon after midnight.
     "random-test-selection": {"task": "treatment.tasks.run_random_selection", "schedule": 60 * 60},
@@ -322,7 +348,7 @@ REST_FRAMEWORK = {
         # Per-user API tokens (knox: stored hashed, revocable), for providers and labs; refused
         # to users whose role may not use tokens. Then the browser session (the docs page).
         "tjp.tokens.ApiTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "tjp.signin.VerifiedSessionAuthentication",
     ],
     "EXCEPTION_HANDLER": "tjp.api_errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

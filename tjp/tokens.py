@@ -45,6 +45,11 @@ class ApiTokenAuthentication(TokenAuthentication):
             raise exceptions.AuthenticationFailed(
                 gettext_lazy("This account may not use API tokens.")
             )
+        # An integration signs in by token only: its use keeps the account from being disabled
+        # as inactive.
+        from tjp.services import account_used
+
+        account_used(user)
         return user, token
 
 

@@ -2,14 +2,15 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.generic import RedirectView
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from hearings import api as hearings_api
 from participants import api as participants_api
-from tjp import api, tokens, views
-from tjp.forms import EmailAuthenticationForm
+from tjp import api, signin, tokens, views
+from tjp.forms import AuditedPasswordResetForm, AuditedSetPasswordForm, EmailAuthenticationForm
 from treatment import api as treatment_api
 
 router = DefaultRouter()
@@ -42,8 +43,38 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/verify/", signin.second_factor, name="second_factor"),
+    path("accounts/verify/enrol/", signin.second_factor_enrol, name="second_factor_enrol"),
+    path("accounts/recovery-codes/", signin.recovery_codes, name="recovery_codes"),
+    path(
+        "accounts/password-reset/",
+        auth_views.PasswordResetView.as_view(form_class=AuditedPasswordResetForm),
+        name="password_reset",
+    ),
+    path(
+        "accounts/password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(form_class=AuditedSetPasswordForm),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("accounts/users/", views.accounts, name="accounts"),
+    path("accounts/users/<uuid:user_uuid>/", views.account_action, name="account_action"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("healthz", views.healthz, name="healthz"),
+    # The admin signs in through the same two steps as everyone (OTPAdminSite: tjp.admin).
+    path(
+        "admin/login/",
+        login_not_required(RedirectView.as_view(pattern_name="login", query_string=True)),
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -3,18 +3,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
-from django.http import JsonResponse
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tjp import audit, services
 from tjp.access import can, get_program_for_user, programs_visible_to
 from tjp.audit_log import event_page, events_visible_to
 from tjp.filters import AuditEventFilter, AuditPositionForm
 from tjp.forms import ProgramSettingsForm
-from tjp.models import AuditEvent
+from tjp.models import AuditEvent, User, canonical_email
 from tjp.roles import role_of
 
 
@@ -117,6 +118,49 @@ def healthz(request):
             status["broker"] = "error"
             code = 503
     return JsonResponse(status, status=code)
+
+
+def accounts(request):
+    """Accounts, for administrators: sign-in state, second factor, last use; and the actions
+    that change them (each audited)."""
+    if not can(request.user, "tjp.change_user"):
+        raise PermissionDenied
+    users = User.objects.prefetch_related("groups").order_by("email")
+    enrolled = set(TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
+    locked = {canonical_email(a.username) for a in services.locked_accounts()}
+    rows = [{"user": u, "enrolled": u.pk in enrolled, "locked": u.email in locked} for u in users]
+    return render(request, "tjp/accounts.html", {"rows": rows})
+
+
+@require_POST
+def account_action(request, user_uuid):
+    if not can(request.user, "tjp.change_user"):
+        raise PermissionDenied
+    try:
+        user = User.objects.get(uuid=user_uuid)
+    except User.DoesNotExist as exc:
+        raise Http404 from exc
+    action = request.POST.get("action")
+    if action == "reset_second_factor":
+        services.second_factor_reset(acting_user=request.user, user=user, request=request)
+        messages.success(
+            request,
+            _("%(email)s sets up a new authenticator app at their next sign-in.")
+            % {"email": user.email},
+        )
+    elif action in ("disable", "enable"):
+        services.account_set_active(
+            acting_user=request.user, user=user, active=action == "enable", request=request
+        )
+        messages.success(request, _("Account %(email)s updated.") % {"email": user.email})
+    elif action == "unlock":
+        services.account_unlock(acting_user=request.user, email=user.email, request=request)
+        messages.success(
+            request, _("The account %(email)s can sign in again.") % {"email": user.email}
+        )
+    else:
+        return HttpResponseBadRequest()
+    return redirect("accounts")
 
 
 def locked_accounts(request):

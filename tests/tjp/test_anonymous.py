@@ -4,7 +4,16 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
 
-PUBLIC = {"/accounts/login/", "/healthz", "/i18n/setlang/", "/admin/login/"}
+PUBLIC = {
+    "/accounts/login/",
+    "/healthz",
+    "/i18n/setlang/",
+    # Asking for a reset link, and using one (the link's token is the credential).
+    "/accounts/password-reset/",
+    "/accounts/password-reset/sent/",
+    "/accounts/password-reset/x/x/",
+    "/accounts/password-reset/done/",
+}
 # Fetched without signing in (calendar applications): the secret in the address is the
 # credential, and an unknown secret is a 404.
 SECRET_ADDRESSES = {"/hearings/feeds/x.ics"}
@@ -77,6 +86,7 @@ def test_anonymous_is_refused(client, db, path):
         assert response.status_code in (401, 403), path
     else:
         assert response.status_code == 302, path
+        # /admin/login/ itself sends everyone to the one sign-in page.
         assert response["Location"].startswith(("/accounts/login/", "/admin/login/")), path
 
 

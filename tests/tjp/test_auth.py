@@ -107,7 +107,7 @@ def test_idle_timeout_settings():
 
 
 def test_absolute_session_limit_signs_out(client, personas):
-    _login(client, personas[Role.JUDGE].email, PASSWORD)
+    client.force_login(personas[Role.JUDGE])
     assert client.get(reverse("home")).status_code == 200
     session = client.session
     session[SESSION_STARTED_KEY] = (

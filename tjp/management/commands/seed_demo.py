@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tjp import services
 from tjp.access import grant_program_staff
@@ -23,6 +24,9 @@ from tjp.models import Phase, Program, User
 from tjp.roles import Role, sync_roles
 
 DEMO_PASSWORD = "tjp-demo-2026"  # noqa: S105  (documented demo credential, refused in production)
+# Every demo account's authenticator secret (the README prints it in base32 for authenticator
+# apps: ORVH ALLE MVWW 6LJS GAZD MLLU N52H AIJB). Demo data only, like the password.
+DEMO_TOTP_KEY = b"tjp-demo-2026-totp!!".hex()
 
 PROGRAMS = [
     {
@@ -146,7 +150,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: {Program.objects.count()} programs, {User.objects.count()} accounts "
-                f"(password {DEMO_PASSWORD})."
+                f"(password {DEMO_PASSWORD}; authenticator key ORVH ALLE MVWW 6LJS GAZD MLLU "
+                "N52H AIJB)."
             )
         )
 
@@ -168,6 +173,11 @@ class Command(BaseCommand):
             user.groups.add(Group.objects.get(name=role.value))
             if program is not None:
                 grant_program_staff(user, program)
+        TOTPDevice.objects.update_or_create(
+            user=user,
+            name="Demo authenticator",
+            defaults={"key": DEMO_TOTP_KEY, "confirmed": True},
+        )
         return user
 
 
