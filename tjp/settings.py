@@ -323,6 +323,10 @@ SPECTACULAR_SETTINGS = {
     # A text field that may not be blank says so (minLength), so a client that follows the schema
     # never sends one blank; tests/api holds the API to its schema.
     "ENFORCE_NON_BLANK_FIELDS": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tjp.api_schema.empty_query_values_are_absent",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ParticipantStatusEnum": "participants.models.Status",
         "AssessmentLevelEnum": "participants.models.Assessment.Level",

@@ -266,6 +266,11 @@ def test_unknown_parameters_are_ignored(client, personas, calendar):
     assert len(listed(client, "?courtroom=9Z&judge__email=x&starts_at__gt=2999-01-01")) == 2
 
 
+def test_an_empty_filter_is_no_filter(client, personas, calendar):
+    client.force_login(personas[Role.COORDINATOR])
+    assert len(listed(client, "?from=&to=&program=&page=")) == 2
+
+
 # --- audit -----------------------------------------------------------------------------------
 def test_list_read_is_audited_with_the_participants(
     client, personas, calendar, participant, stranger

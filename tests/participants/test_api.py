@@ -115,6 +115,8 @@ def test_the_api_is_read_only(client, personas, participant, method):
         ("?program={other_program}", set()),
         ("?status=active&search=ana", {"participant"}),
         ("?unknown=1&person__first_name=Ana", {"participant", "referral"}),
+        # An empty value is no filter (the schema's allowEmptyValue).
+        ("?status=&phase=&program=&search=&page=", {"participant", "referral"}),
     ],
 )
 def test_filters(client, personas, participant, referral, other_participant, query, expected):

@@ -525,6 +525,24 @@ def test_drug_tests_are_filtered_by_the_programs_local_day(api, assigned, clinic
     assert count(late.date() + timedelta(days=1)) == 0
 
 
+@pytest.mark.parametrize("url", [PROGRESS, SESSIONS, TESTS])
+def test_an_empty_filter_is_no_filter(api, assigned, clinician, personas, client, url):
+    record_all(assigned, clinician, personas[Role.COORDINATOR])
+    caller = api(clinician)
+    everything = caller.get(url).json()["count"]
+    empty = {"participant": "", "date_from": "", "date_to": "", "page": ""}
+    assert caller.get(url, empty).json()["count"] == everything > 0
+    # For a court role, an empty participant is none: still one participant at a time.
+    client.force_login(personas[Role.COORDINATOR])
+    details = assert_error(client.get(url, {"participant": ""}), 400, "invalid")
+    assert "participant" in details
+
+
+@pytest.mark.parametrize("query", ["participant=%00", "date_to=%00", "date_from=2025-03-01%00"])
+def test_a_nul_in_a_filter_is_a_400(api, assigned, clinician, query):
+    assert_error(api(clinician).get(f"{TESTS}?{query}"), 400, "invalid")
+
+
 def test_unknown_query_parameters_do_not_reach_the_orm(api, assigned, clinician):
     api(clinician).post(TESTS, drug_test_body(assigned))
     response = api(clinician).get(TESTS, {"participant__program__code": "zzz", "method": "breath"})
