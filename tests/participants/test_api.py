@@ -139,6 +139,8 @@ def test_filters(client, personas, participant, referral, other_participant, que
         "?program=not-a-uuid",
         "?search=" + "a" * 101,
         "?search=%00",
+        "?search=a%1Bb",
+        "?search=%C2%9C",
     ],
 )
 def test_bogus_filter_values_are_refused(client, personas, participant, query):
