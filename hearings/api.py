@@ -17,7 +17,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
@@ -27,6 +26,7 @@ from rest_framework.response import Response
 from hearings.access import entries_visible_to, full_participant_ids, sessions_visible_to
 from hearings.models import Attendance, DocketEntry, HearingSession
 from tjp import audit
+from tjp.api_errors import error_responses
 from tjp.models import AuditEvent
 
 
@@ -180,7 +180,14 @@ EXAMPLE = {
         parameters=FILTER_PARAMETERS,
         responses={
             200: HearingSessionSerializer(many=True),
-            400: OpenApiResponse(description=_("A filter value is not valid.")),
+            **error_responses(
+                400,
+                401,
+                404,
+                429,
+                invalid=_("A filter value is not valid."),
+                not_found=_("No such page."),
+            ),
         },
         examples=[OpenApiExample(_("A session"), value=EXAMPLE, response_only=True)],
     ),
@@ -192,7 +199,7 @@ EXAMPLE = {
         parameters=[OpenApiParameter("uuid", OpenApiTypes.UUID, OpenApiParameter.PATH)],
         responses={
             200: HearingSessionSerializer,
-            404: OpenApiResponse(description=_("No such session within your scope.")),
+            **error_responses(401, 404, 429, not_found=_("No such session within your scope.")),
         },
         examples=[OpenApiExample(_("A session"), value=EXAMPLE, response_only=True)],
     ),

@@ -12,7 +12,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_field,
     extend_schema_view,
@@ -39,6 +38,8 @@ from participants.models import (
 )
 from participants.services import person_search, program_today
 from tjp import audit
+from tjp.api_errors import error_responses
+from tjp.api_fields import TEXT_PATTERN, no_control_characters
 from tjp.models import AuditEvent
 
 
@@ -54,7 +55,12 @@ class ParticipantFilter(filters.FilterSet):
         min_value=1,
         max_value=PHASE_NUMBER_MAX,
     )
-    search = filters.CharFilter(method="filter_search", label=_("Name"), max_length=100)
+    search = filters.CharFilter(
+        method="filter_search",
+        label=_("Name"),
+        max_length=100,
+        validators=[no_control_characters],
+    )
 
     class Meta:
         model = Participant
@@ -292,10 +298,14 @@ FILTER_PARAMETERS = [
         "program", OpenApiTypes.UUID, description=_("Only this program's participants.")
     ),
     OpenApiParameter("status", OpenApiTypes.STR, enum=Status.values, description=_("Status")),
-    OpenApiParameter("phase", OpenApiTypes.INT, description=_("Phase number (1, 2, 3…).")),
+    OpenApiParameter(
+        "phase",
+        {"type": "integer", "minimum": 1, "maximum": PHASE_NUMBER_MAX},
+        description=_("Phase number (1, 2, 3…)."),
+    ),
     OpenApiParameter(
         "search",
-        OpenApiTypes.STR,
+        {"type": "string", "maxLength": 100, "pattern": TEXT_PATTERN},
         description=_("Name search: every word must appear; accents and case are ignored."),
     ),
 ]
@@ -391,7 +401,14 @@ DETAIL_PREFETCH = [
         parameters=FILTER_PARAMETERS,
         responses={
             200: ParticipantListSerializer(many=True),
-            400: OpenApiResponse(description=_("A filter value is not valid.")),
+            **error_responses(
+                400,
+                401,
+                404,
+                429,
+                invalid=_("A filter value is not valid."),
+                not_found=_("No such page."),
+            ),
         },
         examples=[OpenApiExample(_("A participant"), value=LIST_EXAMPLE, response_only=True)],
     ),
@@ -405,7 +422,7 @@ DETAIL_PREFETCH = [
         parameters=[OpenApiParameter("uuid", OpenApiTypes.UUID, OpenApiParameter.PATH)],
         responses={
             200: ParticipantDetailSerializer,
-            404: OpenApiResponse(description=_("No such participant within your scope.")),
+            **error_responses(401, 404, 429, not_found=_("No such participant within your scope.")),
         },
         examples=[OpenApiExample(_("A participant"), value=DETAIL_EXAMPLE, response_only=True)],
     ),

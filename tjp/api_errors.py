@@ -7,15 +7,17 @@ Every error the API answers with has this body::
 `code` is stable and machine-readable; `message` is for people, in the request's language;
 `details` holds the field errors of a 400 (a dict by field, or a list), the wait of a 429
 (`{"wait_seconds": 12}`), or null. Django's `Http404` and `PermissionDenied` raised in API views
-get the same shape (with generic messages: the exception's own text may name models). Anything
+get the same shape (with generic messages: the exception's own text may name models), and so
+does a path under /api/ that names no endpoint (`page_not_found`, Django's handler404). Anything
 else is a server error and propagates to Django (logged, a plain 500).
 """
 
 from http import HTTPStatus
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -70,6 +72,17 @@ def exception_handler(exc, context):
     return response
 
 
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 404 (handler404): for a path under /api/ that names no endpoint, or a malformed
+    uuid in one, the one error shape, as the API's own views answer; elsewhere the page."""
+    if request.path.startswith("/api/"):
+        body = error_body(
+            status_code=404, code="not_found", message=exceptions.NotFound.default_detail
+        )
+        return JsonResponse(body, status=404)
+    return defaults.page_not_found(request, exception)
+
+
 # --- for the OpenAPI schema ------------------------------------------------------------------
 class ErrorDetailSerializer(serializers.Serializer):
     status = serializers.IntegerField(help_text=_("The HTTP status code."))
@@ -99,6 +112,7 @@ _EXAMPLES = {
     404: ("not_found", "Not found.", None),
     405: ("method_not_allowed", 'Method "POST" not allowed.', None),
     409: ("conflict", "The request conflicts with data already stored.", None),
+    415: ("unsupported_media_type", 'Unsupported media type "text/plain" in request.', None),
     429: (
         "throttled",
         "Request was throttled. Expected available in 12 seconds.",
@@ -107,25 +121,42 @@ _EXAMPLES = {
 }
 
 
-def error_responses(*status_codes: int) -> dict[int, OpenApiResponse]:
-    """`responses=` entries for extend_schema, e.g. `{200: X, **error_responses(400, 404)}`."""
+def error_response(
+    status_code: int, code: str, message, details=None, *, description=None
+) -> OpenApiResponse:
+    """One documented error answer, in the one shape, with its example; `description` says
+    when this endpoint gives it (the example's message by default)."""
+    return OpenApiResponse(
+        response=ErrorSerializer,
+        description=str(description or message),
+        examples=[
+            OpenApiExample(
+                code,
+                value=error_body(
+                    status_code=status_code, code=code, message=message, details=details
+                ),
+                response_only=True,
+                status_codes=[str(status_code)],
+            )
+        ],
+    )
+
+
+def error_responses(*status_codes: int, **descriptions) -> dict[int, OpenApiResponse]:
+    """`responses=` entries for extend_schema, e.g. `{200: X, **error_responses(400, 404)}`;
+    `not_found=_("No such participant within your scope.")` says when this endpoint gives one
+    (keyed by the error's code)."""
     out = {}
-    for code in status_codes:
-        machine, message, details = _EXAMPLES.get(
-            code, (HTTPStatus(code).phrase.lower().replace(" ", "_"), HTTPStatus(code).phrase, None)
+    for status_code in status_codes:
+        code, message, details = _EXAMPLES.get(
+            status_code,
+            (
+                HTTPStatus(status_code).phrase.lower().replace(" ", "_"),
+                HTTPStatus(status_code).phrase,
+                None,
+            ),
         )
-        out[code] = OpenApiResponse(
-            response=ErrorSerializer,
-            description=message,
-            examples=[
-                OpenApiExample(
-                    machine,
-                    value=error_body(
-                        status_code=code, code=machine, message=message, details=details
-                    ),
-                    response_only=True,
-                    status_codes=[str(code)],
-                )
-            ],
+        out[status_code] = error_response(
+            status_code, code, message, details, description=descriptions.get(code)
         )
     return out

@@ -13,6 +13,9 @@ from tjp import api, signin, tokens, views
 from tjp.forms import AuditedPasswordResetForm, AuditedSetPasswordForm, EmailAuthenticationForm
 from treatment import api as treatment_api
 
+# The API answers an unknown path in its error shape, like its own 404s (docs/api.md §7).
+handler404 = "tjp.api_errors.page_not_found"
+
 router = DefaultRouter()
 router.register("programs", api.ProgramViewSet, basename="program")
 router.register("participants", participants_api.ParticipantViewSet, basename="participant")

@@ -252,7 +252,8 @@ def test_a_late_evening_session_is_on_the_programs_day(client, personas, make_se
 
 
 @pytest.mark.parametrize(
-    "query", ["?from=yesterday", "?to=2025-13-01", "?program=not-a-uuid", "?from=2025-02-30"]
+    "query",
+    ["?from=yesterday", "?to=2025-13-01", "?program=not-a-uuid", "?from=2025-02-30", "?to=%00"],
 )
 def test_bogus_filter_values_are_refused(client, personas, calendar, query):
     client.force_login(personas[Role.COORDINATOR])
@@ -264,6 +265,11 @@ def test_bogus_filter_values_are_refused(client, personas, calendar, query):
 def test_unknown_parameters_are_ignored(client, personas, calendar):
     client.force_login(personas[Role.COORDINATOR])
     assert len(listed(client, "?courtroom=9Z&judge__email=x&starts_at__gt=2999-01-01")) == 2
+
+
+def test_an_empty_filter_is_no_filter(client, personas, calendar):
+    client.force_login(personas[Role.COORDINATOR])
+    assert len(listed(client, "?from=&to=&program=&page=")) == 2
 
 
 # --- audit -----------------------------------------------------------------------------------

@@ -115,6 +115,8 @@ def test_the_api_is_read_only(client, personas, participant, method):
         ("?program={other_program}", set()),
         ("?status=active&search=ana", {"participant"}),
         ("?unknown=1&person__first_name=Ana", {"participant", "referral"}),
+        # An empty value is no filter (the schema's allowEmptyValue).
+        ("?status=&phase=&program=&search=&page=", {"participant", "referral"}),
     ],
 )
 def test_filters(client, personas, participant, referral, other_participant, query, expected):
@@ -137,6 +139,8 @@ def test_filters(client, personas, participant, referral, other_participant, que
         "?program=not-a-uuid",
         "?search=" + "a" * 101,
         "?search=%00",
+        "?search=a%1Bb",
+        "?search=%C2%9C",
     ],
 )
 def test_bogus_filter_values_are_refused(client, personas, participant, query):

@@ -255,6 +255,26 @@ def test_unknown_participant_is_404_in_the_shape(token):
     assert "Participant" not in error["message"]  # Django's own 404 text names the model
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/nothing-here/",
+        f"{PARTICIPANTS}not-a-uuid/",
+        f"{PARTICIPANTS}{'z' * 36}/",
+        "/api/v1/programs/0.5/",
+        "/api/v1/drug-tests/bulk/extra/",
+    ],
+)
+def test_a_path_that_names_no_endpoint_is_404_in_the_shape(token, path):
+    assert_error(api(path, token), 404, "not_found")
+
+
+def test_a_page_that_does_not_exist_is_still_a_page(as_user, personas):
+    response = as_user(personas[Role.COORDINATOR]).get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
 def test_no_credentials_is_401_in_the_shape():
     response = api(PROGRAMS)
     assert_error(response, 401, "not_authenticated")

@@ -388,6 +388,20 @@ BAD = [
     (PROGRESS, {"engagement": "great"}, "engagement"),
     (PROGRESS, {"summary": "   "}, "summary"),
     (PROGRESS, {"summary": "a\x00b"}, "summary"),
+    # Exactly the JSON types and texts the schema names (tests/api holds the API to it).
+    (PROGRESS, {"summary": "a\x1bb"}, "summary"),
+    (PROGRESS, {"recommendations": "\x7f"}, "recommendations"),
+    (TESTS, {"external_id": 12}, "external_id"),
+    (TESTS, {"external_id": "LAB\x00-1"}, "external_id"),
+    (TESTS, {"external_id": " " * 96 + "LAB-1"}, "external_id"),  # 101 as sent; 5 trimmed
+    (TESTS, {"lab": 0}, "lab"),
+    (TESTS, {"observed": "true"}, "observed"),
+    (TESTS, {"dilute": 1}, "dilute"),
+    (TESTS, {"participant": 12}, "participant"),
+    (SESSIONS, {"hours": 1.5}, "hours"),
+    (SESSIONS, {"hours": ""}, "hours"),
+    (SESSIONS, {"hours": "1.555"}, "hours"),
+    (SESSIONS, {"hours": "1e1"}, "hours"),
 ]
 
 
@@ -411,6 +425,27 @@ def test_bad_input_is_a_400_with_the_field_and_nothing_saved(
     assert field in details, details
     assert not MODELS[url].objects.exists()
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.CREATE, actor=clinician)
+
+
+@pytest.mark.parametrize("url", [PROGRESS, SESSIONS, TESTS])
+def test_a_lone_surrogate_in_a_text_is_a_400(api, assigned, clinician, url):
+    """Valid JSON ("\\ud800" is a well-formed escape), but no text: PostgreSQL cannot store it."""
+    body = json.dumps(BODIES[url](assigned)).replace('"external_id": "', '"external_id": "\\ud800')
+    details = assert_error(api(clinician).post(url, body), 400, "invalid")
+    assert "external_id" in details
+    assert not MODELS[url].objects.exists()
+
+
+def test_hours_may_come_with_one_decimal_or_none(api, assigned, clinician):
+    caller = api(clinician)
+    for external_id, hours in (("a", "2"), ("b", "0.5"), ("c", "24.00")):
+        response = caller.post(SESSIONS, session_body(assigned, external_id, hours=hours))
+        assert response.status_code == 201, response.content
+    assert sorted(r["hours"] for r in caller.get(SESSIONS).json()["results"]) == [
+        "0.50",
+        "2.00",
+        "24.00",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -488,6 +523,24 @@ def test_drug_tests_are_filtered_by_the_programs_local_day(api, assigned, clinic
 
     assert count(late.date()) == 1
     assert count(late.date() + timedelta(days=1)) == 0
+
+
+@pytest.mark.parametrize("url", [PROGRESS, SESSIONS, TESTS])
+def test_an_empty_filter_is_no_filter(api, assigned, clinician, personas, client, url):
+    record_all(assigned, clinician, personas[Role.COORDINATOR])
+    caller = api(clinician)
+    everything = caller.get(url).json()["count"]
+    empty = {"participant": "", "date_from": "", "date_to": "", "page": ""}
+    assert caller.get(url, empty).json()["count"] == everything > 0
+    # For a court role, an empty participant is none: still one participant at a time.
+    client.force_login(personas[Role.COORDINATOR])
+    details = assert_error(client.get(url, {"participant": ""}), 400, "invalid")
+    assert "participant" in details
+
+
+@pytest.mark.parametrize("query", ["participant=%00", "date_to=%00", "date_from=2025-03-01%00"])
+def test_a_nul_in_a_filter_is_a_400(api, assigned, clinician, query):
+    assert_error(api(clinician).get(f"{TESTS}?{query}"), 400, "invalid")
 
 
 def test_unknown_query_parameters_do_not_reach_the_orm(api, assigned, clinician):
@@ -766,6 +819,30 @@ def test_bulk_allow_partial_saves_the_valid_items(api, assigned_many, clinician)
     assert DrugTest.objects.count() == 9
     assert not DrugTest.objects.filter(external_id="LAB-00006").exists()
     assert not DrugTestResult.objects.filter(substance="kratom").exists()
+
+
+def test_bulk_repeats_an_items_external_id_only_when_it_is_valid(api, assigned, clinician):
+    """The answer names each item by the external id it was sent with, but never repeats a text
+    the field refused: one too long, with a NUL, or not text at all (a lone surrogate could not
+    even be written out)."""
+    items = [
+        drug_test_body(assigned, "LAB-1"),
+        drug_test_body(assigned, " LAB-2 ", method="hair"),
+        drug_test_body(assigned, "x" * 101),
+        drug_test_body(assigned, "LAB\x00-4"),
+        drug_test_body(assigned, "PLACEHOLDER"),
+        {**drug_test_body(assigned), "external_id": 12},
+    ]
+    raw = json.dumps({"items": items, "allow_partial": True})
+    raw = raw.replace("PLACEHOLDER", "\\ud800")
+
+    response = api(clinician).post(BULK, raw)
+
+    assert response.status_code == 200, response.content
+    results = response.json()["results"]
+    assert [r["external_id"] for r in results] == ["LAB-1", "LAB-2", None, None, None, None]
+    assert [r["status"] for r in results] == ["created", *["error"] * 5]
+    assert DrugTest.objects.count() == 1
 
 
 def test_bulk_conflicts_only_is_a_409_and_nothing_saved(api, assigned_many, clinician):

@@ -119,7 +119,8 @@ class _ReportedViewSet(viewsets.GenericViewSet):
 
     def _scope(self) -> QuerySet:
         user = self.request.user
-        participant_uuid = self.request.query_params.get("participant")
+        # An empty value is no filter, as for every filter of the API.
+        participant_uuid = self.request.query_params.get("participant") or None
         if participant_uuid is not None:
             self.participant = get_treatment_participant_for_user(user, participant_uuid)
             participants = [self.participant]

@@ -77,10 +77,7 @@ def _record(request, items: list, allow_partial: bool) -> list[dict[str, Any]]:
     results = []
     batch, positions = [], []
     for index, (item, (valid, data)) in enumerate(zip(items, checked, strict=True)):
-        external_id = item.get("external_id") if isinstance(item, dict) else None
-        if not isinstance(external_id, str):
-            external_id = None
-        row = {"index": index, "external_id": external_id}
+        row = {"index": index, "external_id": _external_id(item, valid, data)}
         results.append(row)
         if not valid:
             row.update(status="error", errors=_plain(data))
@@ -119,6 +116,17 @@ def _record(request, items: list, allow_partial: bool) -> list[dict[str, Any]]:
     for index in positions:
         results[index].setdefault("status", "not_saved")
     return results
+
+
+def _external_id(item: Any, valid: bool, data: dict) -> str | None:
+    """The item's external id as the answer repeats it: only one that passed the field's checks
+    (a text of any length, or with a NUL, would otherwise come back in the answer)."""
+    if valid:
+        return data["external_id"]
+    if "external_id" in data or not isinstance(item, dict):
+        return None
+    external_id = item.get("external_id")
+    return external_id.strip() if isinstance(external_id, str) else None
 
 
 def _plain(errors) -> Any:

@@ -10,7 +10,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 
-from tjp.api_errors import ErrorSerializer, error_body, error_responses
+from tjp.api_errors import error_response, error_responses
 from treatment.api.serializers import (
     BulkRequestSerializer,
     BulkResponseSerializer,
@@ -127,25 +127,8 @@ def _create_examples(name: str, request: dict, response: dict) -> list[OpenApiEx
     ]
 
 
-def _error(status_code: int, code: str, message: str, details=None) -> OpenApiResponse:
-    return OpenApiResponse(
-        response=ErrorSerializer,
-        description=message,
-        examples=[
-            OpenApiExample(
-                code,
-                value=error_body(
-                    status_code=status_code, code=code, message=message, details=details
-                ),
-                response_only=True,
-                status_codes=[str(status_code)],
-            )
-        ],
-    )
-
-
 def _invalid(details: dict) -> OpenApiResponse:
-    return _error(400, "invalid", "The request is not valid. See the details.", details)
+    return error_response(400, "invalid", "The request is not valid. See the details.", details)
 
 
 def _list_schema(summary, item_serializer, filter_help, example: dict):
@@ -153,7 +136,19 @@ def _list_schema(summary, item_serializer, filter_help, example: dict):
         tags=[TAG],
         summary=summary,
         description=format_lazy("{} {}", LIST_DESCRIPTION, filter_help),
-        responses={200: item_serializer(many=True), **error_responses(400, 401, 404, 429)},
+        responses={
+            200: item_serializer(many=True),
+            **error_responses(
+                400,
+                401,
+                404,
+                429,
+                invalid=_(
+                    "A filter value is not valid, or a court role did not give `participant`."
+                ),
+                not_found=_("No such participant within your scope, or no such page."),
+            ),
+        },
         examples=[OpenApiExample(_("A record"), value=_listed(example), response_only=True)],
     )
 
@@ -168,7 +163,7 @@ def _create_schema(summary, in_serializer, out_serializer, examples, invalid: di
             201: out_serializer,
             200: out_serializer,
             400: _invalid(invalid),
-            **error_responses(401, 403, 404, 409, 429),
+            **error_responses(401, 403, 404, 409, 415, 429),
         },
         examples=examples,
     )
@@ -306,27 +301,27 @@ drug_tests = extend_schema_view(
         request=BulkRequestSerializer,
         responses={
             200: BulkResponseSerializer,
-            400: _error(
+            400: error_response(
                 400,
                 "invalid",
                 "Nothing was saved: 1 of 3 items are not valid or conflict with stored data. "
                 "See the details.",
                 BULK_REJECTED_DETAILS,
             ),
-            409: _error(
+            409: error_response(
                 409,
                 "conflict",
                 "Nothing was saved: 1 of 2 items are not valid or conflict with stored data. "
                 "See the details.",
                 BULK_CONFLICT_DETAILS,
             ),
-            413: _error(
+            413: error_response(
                 413,
                 "too_many_items",
                 "At most 5000 items per batch; this one has 6000. Nothing was saved.",
                 None,
             ),
-            **error_responses(401, 403, 429),
+            **error_responses(401, 403, 415, 429),
         },
         examples=[
             OpenApiExample(

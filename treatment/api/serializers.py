@@ -8,6 +8,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from tjp.api_fields import HoursField, StrictBooleanField, StrictUUIDField, TextField
 from treatment.models import DrugTest, DrugTestResult, ProgressUpdate, Substance, TreatmentSession
 
 
@@ -30,11 +31,11 @@ class OffsetDateTimeField(serializers.DateTimeField):
 
 
 def _participant_field():
-    return serializers.UUIDField(help_text=_("The participant's uuid (GET /api/v1/participants/)."))
+    return StrictUUIDField(help_text=_("The participant's uuid (GET /api/v1/participants/)."))
 
 
 def _external_id_field():
-    return serializers.CharField(
+    return TextField(
         max_length=100,
         help_text=_(
             "Your own id for this record, unique per account and kind of record. Sending it "
@@ -49,10 +50,8 @@ class ProgressUpdateInSerializer(serializers.Serializer):
     period_start = serializers.DateField()
     period_end = serializers.DateField()
     engagement = serializers.ChoiceField(choices=ProgressUpdate.Engagement.choices)
-    summary = serializers.CharField(max_length=20000)
-    recommendations = serializers.CharField(
-        max_length=20000, required=False, allow_blank=True, default=""
-    )
+    summary = TextField(max_length=20000)
+    recommendations = TextField(max_length=20000, required=False, allow_blank=True, default="")
 
 
 class TreatmentSessionInSerializer(serializers.Serializer):
@@ -61,9 +60,7 @@ class TreatmentSessionInSerializer(serializers.Serializer):
     session_date = serializers.DateField()
     kind = serializers.ChoiceField(choices=TreatmentSession.Kind.choices)
     attendance = serializers.ChoiceField(choices=TreatmentSession.Attendance.choices)
-    hours = serializers.DecimalField(
-        max_digits=4, decimal_places=2, help_text=_("Units of service, 0 to 24.")
-    )
+    hours = HoursField(help_text=_('Units of service: a string from "0" to "24", two decimals.'))
 
 
 class SubstanceResultSerializer(serializers.Serializer):
@@ -81,16 +78,16 @@ class DrugTestInSerializer(serializers.Serializer):
         required=False,
         help_text=_("One result per substance; none for a missed or refused test."),
     )
-    observed = serializers.BooleanField(required=False, default=False)
-    dilute = serializers.BooleanField(required=False, default=False)
-    adulterated = serializers.BooleanField(required=False, default=False)
-    missed = serializers.BooleanField(required=False, default=False)
-    refused = serializers.BooleanField(required=False, default=False)
+    observed = StrictBooleanField(required=False, default=False)
+    dilute = StrictBooleanField(required=False, default=False)
+    adulterated = StrictBooleanField(required=False, default=False)
+    missed = StrictBooleanField(required=False, default=False)
+    refused = StrictBooleanField(required=False, default=False)
     resulted_at = OffsetDateTimeField(required=False, allow_null=True, default=None)
     confirmation = serializers.ChoiceField(
         choices=DrugTest.Confirmation.choices, required=False, allow_blank=True, default=""
     )
-    lab = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    lab = TextField(max_length=120, required=False, allow_blank=True, default="")
 
 
 def drug_test_arguments(data: dict[str, Any]) -> dict[str, Any]:
@@ -166,25 +163,36 @@ class DrugTestSerializer(_ReportedSerializer):
         read_only_fields = fields
 
 
-SUBMISSION_STATUS_HELP = _("created, or duplicate when this external id was already sent.")
+SUBMISSION_STATUSES = [
+    ("created", _("Created")),
+    ("duplicate", _("Already sent with the same content: nothing new saved")),
+]
+
+
+def _submission_status():
+    return serializers.ChoiceField(
+        choices=SUBMISSION_STATUSES,
+        read_only=True,
+        help_text=_("created, or duplicate when this external id was already sent."),
+    )
 
 
 class ProgressUpdateSubmittedSerializer(ProgressUpdateSerializer):
-    status = serializers.CharField(read_only=True, help_text=SUBMISSION_STATUS_HELP)
+    status = _submission_status()
 
     class Meta(ProgressUpdateSerializer.Meta):
         fields = ["status", *ProgressUpdateSerializer.Meta.fields]
 
 
 class TreatmentSessionSubmittedSerializer(TreatmentSessionSerializer):
-    status = serializers.CharField(read_only=True, help_text=SUBMISSION_STATUS_HELP)
+    status = _submission_status()
 
     class Meta(TreatmentSessionSerializer.Meta):
         fields = ["status", *TreatmentSessionSerializer.Meta.fields]
 
 
 class DrugTestSubmittedSerializer(DrugTestSerializer):
-    status = serializers.CharField(read_only=True, help_text=SUBMISSION_STATUS_HELP)
+    status = _submission_status()
 
     class Meta(DrugTestSerializer.Meta):
         fields = ["status", *DrugTestSerializer.Meta.fields]
@@ -194,8 +202,12 @@ class DrugTestSubmittedSerializer(DrugTestSerializer):
 class BulkRequestSerializer(serializers.Serializer):
     """For the schema: the body is checked step by step (size first) in the view."""
 
-    items = DrugTestInSerializer(many=True, help_text=_("At most API_BULK_MAX_ITEMS (5000)."))
-    allow_partial = serializers.BooleanField(
+    items = serializers.ListField(
+        child=DrugTestInSerializer(),
+        min_length=1,
+        help_text=_("At most API_BULK_MAX_ITEMS (5000)."),
+    )
+    allow_partial = StrictBooleanField(
         required=False,
         default=False,
         help_text=_(
@@ -204,14 +216,28 @@ class BulkRequestSerializer(serializers.Serializer):
     )
 
 
+BULK_ITEM_STATUSES = [
+    ("created", _("Created")),
+    ("duplicate", _("Already stored")),
+    ("error", _("Not valid")),
+    ("conflict", _("External id already used for other content")),
+    ("not_saved", _("Valid, but the batch was rolled back")),
+]
+
+
 class BulkItemResultSerializer(serializers.Serializer):
     index = serializers.IntegerField(help_text=_("Position of the item in `items`, from 0."))
-    external_id = serializers.CharField(allow_null=True)
-    status = serializers.CharField(
+    external_id = serializers.CharField(
+        allow_null=True,
+        max_length=100,
+        help_text=_("The item's external id; null when the item has none that is valid."),
+    )
+    status = serializers.ChoiceField(
+        choices=BULK_ITEM_STATUSES,
         help_text=_(
             "created, duplicate (already stored), error, conflict (external id already used "
             "for other content), or not_saved (valid, but the batch was rolled back)."
-        )
+        ),
     )
     uuid = serializers.UUIDField(required=False)
     errors = serializers.DictField(required=False, help_text=_("Field errors of this item."))
