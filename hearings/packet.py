@@ -25,12 +25,13 @@ from django.utils import timezone
 
 from hearings.access import entries_visible_to, full_participant_ids
 from hearings.models import APPEARED, DocketEntry, HearingSession, Response, StaffingNote
+from participants.disclosures import REDISCLOSURE_NOTICE
 from participants.models import NewArrest, Participant, PhaseChange, Status, program_today
 from participants.services import term_needs_warning
 from tjp import audit
 from tjp.models import AuditEvent, Phase, Program
 from tjp.roles import Role
-from treatment.access import REDISCLOSURE_NOTICE, is_clinician, provider_gate, providers_of
+from treatment.access import is_clinician, provider_gate, providers_of
 from treatment.models import (
     ClinicalNote,
     DrugTest,

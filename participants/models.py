@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from tjp.access import organisation_label
 from tjp.models import Phase, Program
 from tjp.roles import Role
 
@@ -213,6 +214,7 @@ class Participant(models.Model):
             ("manage_case_plan", _("Manage case plan, services, arrests and documents")),
             ("manage_consent", _("Record and revoke consents")),
             ("manage_legal_clock", _("Manage the legal term, restitution and interruptions")),
+            ("view_disclosures", _("See the accounting of a participant's disclosures")),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -452,6 +454,12 @@ class Consent(Entry):
 
     def recipient_role_labels(self) -> list[str]:
         return [str(Role(r).label) if r in Role.values else r for r in self.recipient_roles]
+
+    def recipient_labels(self) -> list[str]:
+        """The roles and the provider organisations named as recipients (organisations
+        prefetched by the caller)."""
+        organisations = [organisation_label(g) for g in self.recipient_organisations.all()]
+        return [*self.recipient_role_labels(), *organisations]
 
     def is_live(self, on: date | None = None) -> bool:
         on = on or program_today(self.participant.program)

@@ -12,6 +12,16 @@ urlpatterns = [
         name="participant_action",
     ),
     path(
+        "<uuid:participant_uuid>/disclosures/",
+        views.participant_disclosures,
+        name="participant_disclosures",
+    ),
+    path(
+        "<uuid:participant_uuid>/disclosures.pdf",
+        views.participant_disclosures_pdf,
+        name="participant_disclosures_pdf",
+    ),
+    path(
         "<uuid:participant_uuid>/documents/<uuid:document_uuid>/",
         views.document_download,
         name="document_download",

@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,15 +16,70 @@ from participants.access import (
     participants_visible_to,
 )
 from participants.actions import ACTIONS, available
+from participants.disclosures import (
+    ACCOUNTING_YEARS,
+    REDISCLOSURE_NOTICE,
+    disclosures_of,
+    disclosures_pdf,
+)
 from participants.filters import RosterFilter
 from participants.forms import ChargeFormSet, PersonForm, ReferralForm
-from participants.models import Case, InformationCategory, Person
+from participants.models import Case, InformationCategory, Person, program_today
 from participants.timeline import timeline
 from tjp import audit
 from tjp.access import can, programs_visible_to
 from tjp.models import AuditEvent
 
 PAGE_SIZE = 25
+
+
+DISCLOSURES_PERM = "participants.view_disclosures"
+
+
+@require_GET
+def participant_disclosures(request, participant_uuid):
+    """The accounting of disclosures (42 CFR 2.24/2.25), for the program's coordinators and
+    managers; the reading is itself audited."""
+    participant = get_participant_for_user(request.user, participant_uuid, perm=DISCLOSURES_PERM)
+    rows = disclosures_of(participant)
+    audit.record(
+        actor=request.user,
+        action=AuditEvent.Action.VIEW,
+        obj=participant,
+        program=participant.program,
+        participant_uuid=participant.uuid,
+        request=request,
+        detail={"page": "disclosures", "count": len(rows)},
+    )
+    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    context = {
+        "participant": participant,
+        "page": page,
+        "years": ACCOUNTING_YEARS,
+        "notice": REDISCLOSURE_NOTICE,
+    }
+    with timezone.override(ZoneInfo(participant.program.time_zone)):
+        return render(request, "participants/disclosures.html", context)
+
+
+@require_GET
+def participant_disclosures_pdf(request, participant_uuid):
+    participant = get_participant_for_user(request.user, participant_uuid, perm=DISCLOSURES_PERM)
+    rows = disclosures_of(participant)
+    audit.record(
+        actor=request.user,
+        action=AuditEvent.Action.EXPORT,
+        obj=participant,
+        program=participant.program,
+        participant_uuid=participant.uuid,
+        request=request,
+        detail={"report": "disclosures", "format": "pdf", "count": len(rows)},
+    )
+    response = HttpResponse(disclosures_pdf(participant, rows), content_type="application/pdf")
+    today = program_today(participant.program)
+    filename = f"disclosures-{participant.program.code}-{participant.uuid}-{today:%Y-%m-%d}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 def attach_errors(form, exc: ValidationError) -> None:
@@ -206,7 +261,11 @@ def _facts(participant):
         "phase_changes": list(
             p.phase_changes.select_related("created_by", "from_phase", "to_phase")
         ),
-        "consents": list(p.consents.select_related("created_by", "document")),
+        "consents": list(
+            p.consents.select_related("created_by", "document").prefetch_related(
+                "recipient_organisations"
+            )
+        ),
         "documents": list(p.documents.select_related("created_by")),
         "goals": list(p.goals.select_related("created_by")),
         "services": list(p.service_referrals.select_related("created_by")),

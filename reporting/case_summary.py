@@ -30,6 +30,7 @@ from hearings.access import full_entries_visible_to
 from hearings.models import APPEARED, Attendance, Response, ResponseKind, Unit
 from hearings.packet import TreatmentAttendance
 from hearings.pdf import response_rows, withheld
+from participants.disclosures import REDISCLOSURE_NOTICE
 from participants.models import (
     Case,
     CasePlanGoal,
@@ -59,7 +60,6 @@ from tjp.pdf import (
 )
 from tjp.pdf import H2 as BASE_H2
 from tjp.pdf import H3 as BASE_H3
-from treatment.access import REDISCLOSURE_NOTICE
 from treatment.queries import TreatmentRecord, treatment_record
 
 # Headings never end a page: each stays with the block it introduces.

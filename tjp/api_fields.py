@@ -21,9 +21,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-# C0 controls other than tab, line feed and carriage return; DEL; C1 controls. Written for both
-# Python's `re` and the ECMA-262 regular expressions of JSON Schema.
-CONTROL_CHARACTERS = _C = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+from tjp.text import CONTROL_CHARACTERS
+
+_C = CONTROL_CHARACTERS
 TEXT_PATTERN = rf"^[^{_C}]*$"
 SOME_TEXT_PATTERN = rf"^[^{_C}]+$"
 # ...and at least one character that is not a space: what stays after trimming is not blank.

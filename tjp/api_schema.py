@@ -16,3 +16,23 @@ def empty_query_values_are_absent(result: dict[str, Any], **kwargs: Any) -> dict
                 if parameter.get("in") == "query" and not parameter.get("required"):
                     parameter["allowEmptyValue"] = True
     return result
+
+
+# Refusals that any operation may give, whatever its own serializers say: a query string with
+# control characters (tjp.middleware), and a browser session that has not passed the second
+# factor (tjp.signin).
+ANY_OPERATION = {
+    "400": "The query string holds control characters (such as NUL), or the request is invalid.",
+    "403": "The browser session has not passed the second factor, or the role may not do this.",
+}
+
+
+def any_operation_may_refuse(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Document, on every operation, the refusals the middleware gives before any view runs."""
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status, description in ANY_OPERATION.items():
+                responses.setdefault(status, {"content": error, "description": description})
+    return result

@@ -1,7 +1,4 @@
-import json
 import re
-from collections.abc import Iterator
-from contextlib import suppress
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -15,6 +12,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
 from tjp.signals import SESSION_STARTED_KEY
+from tjp.text import HAS_CONTROL_CHARACTER
 
 
 class AbsoluteSessionLimitMiddleware:
@@ -40,47 +38,18 @@ class AbsoluteSessionLimitMiddleware:
         return self.get_response(request)
 
 
-# C0 controls except tab, line feed and carriage return, and DEL. PostgreSQL cannot store NUL
-# in text at all, and the others have no business in a name, a note or a search.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# The same characters written as JSON escapes (a JSON body cannot carry them raw).
-JSON_CONTROL_ESCAPE = re.compile(r"\\u00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F]|7[fF])")
-
-
-def _json_strings(value, path: str = "") -> Iterator[tuple[str, str]]:
-    """(path, text) of every key and string in a JSON document; paths like `items.3.lab`."""
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            here = f"{path}.{key}" if path else str(key)
-            yield here, str(key)
-            yield from _json_strings(item, here)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _json_strings(item, f"{path}.{index}" if path else str(index))
-
-
-def control_character_fields(request: HttpRequest) -> list[str] | None:
-    """The inputs of the request — query string, form fields, JSON strings — holding a control
-    character, by name (None when there is none)."""
-    texts: list[tuple[str, str]] = [(k, v) for k, vs in request.GET.lists() for v in [k, *vs]]
-    if request.method in ("POST", "PUT", "PATCH"):
-        api = request.path.startswith("/api/")
-        # Form bodies of the API are left unread: its views accept JSON only, and reading them
-        # here would make REST framework accept them. Uploaded file names need no check:
-        # Django's parser strips what is not printable.
-        form = ("application/x-www-form-urlencoded", "multipart/form-data")
-        if request.content_type in form and not api:
-            texts += [(k, v) for k, vs in request.POST.lists() for v in [k, *vs]]
-        elif request.content_type == "application/json":
-            body = request.body.decode("utf-8", errors="replace")
-            # Not JSON at all: the API's parser answers that.
-            if JSON_CONTROL_ESCAPE.search(body):
-                with suppress(ValueError):
-                    texts += list(_json_strings(json.loads(body)))
-    fields = sorted({name for name, text in texts if CONTROL_CHARACTERS.search(text)})
-    return fields or None
+def control_character_fields(request: HttpRequest) -> list[str]:
+    """The inputs of the request — query string, form fields — holding a control character
+    (tjp.text), by name. The API's JSON bodies are checked field by field by its own fields
+    (tjp.api_fields), so that a lab's batch can report the one bad item; its form bodies are
+    left unread (it accepts JSON only, and reading them here would make REST framework accept
+    them). Uploaded file names need no check: Django's parser strips what is not printable."""
+    texts = [(k, v) for k, vs in request.GET.lists() for v in [k, *vs]]
+    form = ("application/x-www-form-urlencoded", "multipart/form-data")
+    api = request.path.startswith("/api/")
+    if request.method == "POST" and request.content_type in form and not api:
+        texts += [(k, v) for k, vs in request.POST.lists() for v in [k, *vs]]
+    return sorted({name for name, text in texts if HAS_CONTROL_CHARACTER.search(text)})
 
 
 class RejectControlCharactersMiddleware:

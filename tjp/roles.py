@@ -60,6 +60,7 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
         "participants.manage_case_plan",
         "participants.manage_consent",
         "participants.manage_legal_clock",
+        "participants.view_disclosures",
         "tjp.use_api_tokens",
         "treatment.add_providerassignment",
         "treatment.change_providerassignment",
@@ -76,6 +77,7 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
     | {
         "tjp.change_program",
         "tjp.view_auditevent",
+        "participants.view_disclosures",
         "hearings.add_responsetype",
         "hearings.change_responsetype",
         "reporting.export_reports",

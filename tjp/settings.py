@@ -395,6 +395,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "tjp.api_schema.empty_query_values_are_absent",
+        "tjp.api_schema.any_operation_may_refuse",
     ],
     "ENUM_NAME_OVERRIDES": {
         "ParticipantStatusEnum": "participants.models.Status",

@@ -23,7 +23,6 @@ from uuid import UUID
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest
-from django.utils.translation import gettext_lazy, gettext_noop
 
 from participants.access import participants_visible_to
 from participants.models import Consent, InformationCategory, Participant, program_today
@@ -42,20 +41,6 @@ from treatment.models import (
 )
 
 C = InformationCategory
-
-# 42 CFR 2.32: the notice that goes with every disclosure, on screen, in the API and exports.
-# gettext_noop marks the text for the catalogues; REDISCLOSURE_NOTICE shows it translated.
-REDISCLOSURE_NOTICE_EN = gettext_noop(
-    "This record which has been disclosed to you is protected by federal confidentiality rules "
-    "(42 CFR part 2). These rules prohibit you from making any further disclosure of this record "
-    "unless further disclosure is expressly permitted by the written consent of the individual "
-    "whose information is being disclosed in this record or, is otherwise permitted by 42 CFR "
-    "part 2. A general authorization for the release of medical or other information is NOT "
-    "sufficient for this purpose (see §2.31). The federal rules restrict any use of the "
-    "information to investigate or prosecute with regard to a crime any patient with a "
-    "substance use disorder, except as provided at §§2.12(c)(5) and 2.65."
-)
-REDISCLOSURE_NOTICE = gettext_lazy(REDISCLOSURE_NOTICE_EN)
 
 
 @dataclass(frozen=True)
@@ -156,7 +141,12 @@ class ProviderGate:
         return queryset.filter(self.q(section), participant_id__in=self.participant_ids)
 
     def withheld(self, section: str) -> set[int]:
-        """The participants with rows of `section` the reader may not see (one query)."""
+        """The participants with rows of `section` the reader may not see (one query). The
+        court team, without a consent for a section of treatment, learns nothing of it — not
+        even whether it has any rows: it is withheld whatever there is."""
+        if self.role != Role.CLINICIAN and not SECTIONS[section].court_entries_free:
+            consented = {pk for (pk, name) in self.consents if name == section}
+            return set(self.participant_ids) - consented
         model = SECTIONS[section].model
         return set(
             model.objects.filter(participant_id__in=self.participant_ids)

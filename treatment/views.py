@@ -15,13 +15,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from participants.access import participants_visible_to
+from participants.disclosures import REDISCLOSURE_NOTICE
 from participants.models import program_today
 from participants.views import attach_errors, run_action
 from tjp import audit
 from tjp.access import can, programs_visible_to
 from tjp.models import AuditEvent
 from treatment import services
-from treatment.access import REDISCLOSURE_NOTICE, get_treatment_participant_for_user
+from treatment.access import get_treatment_participant_for_user
 from treatment.actions import ACTIONS, available
 from treatment.forms import CallInForm
 from treatment.models import TestSelection, TreatmentSession

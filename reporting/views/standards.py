@@ -11,13 +11,13 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
+from participants.disclosures import REDISCLOSURE_NOTICE
 from reporting.params import params_from_request
 from reporting.standards import OUTSIDE_LIMIT, all_standards, outside_lists
 from reporting.tables import cell
 from tjp import audit
 from tjp.access import can
 from tjp.models import AuditEvent
-from treatment.access import REDISCLOSURE_NOTICE
 
 PERM = "reporting.view_dashboard"
 

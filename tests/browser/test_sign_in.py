@@ -1,7 +1,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import password_step, sign_in
 from tests.factories import PASSWORD
 from tjp.roles import Role
 
@@ -27,7 +27,7 @@ def test_sign_in_switch_language_sign_out(page, personas, program):
 
 
 def test_wrong_password_shows_a_message(page, personas):
-    sign_in(page, personas[Role.JUDGE].email, "not-the-password")
+    password_step(page, personas[Role.JUDGE].email, "not-the-password")
     expect(page.get_by_role("alert")).to_contain_text("Please enter a correct")
     assert page.csp_violations == []
 

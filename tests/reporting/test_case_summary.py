@@ -247,9 +247,8 @@ def test_every_download_is_an_export_in_the_audit_trail(case, personas, as_user)
 def test_without_consent_provider_information_is_withheld(case, personas, as_user):
     text = _summary(as_user(personas[Role.MANAGER]), case)
     assert PROGRESS not in text and NOTE not in text and "42 CFR" not in text
-    # Episodes, attendance, progress updates and the provider's test results (the case has no
-    # medication: nothing withheld there).
-    assert text.count("Withheld") == 4
+    # Episodes, attendance, medications, progress updates and the provider's test results.
+    assert text.count("Withheld") == 5
     assert "Intensive outpatient" not in text
     assert not _events(AuditEvent.Action.DISCLOSE).exists()
     assert _events(AuditEvent.Action.EXPORT).get().detail["disclosed"] == []

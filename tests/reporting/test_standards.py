@@ -37,6 +37,7 @@ from hearings import services as hearing_services
 from hearings.compliance import hearing_compliance
 from hearings.models import Response
 from participants import services
+from participants.disclosures import REDISCLOSURE_NOTICE_EN
 from participants.models import StatusChange
 from reporting import standards
 from reporting.params import ReportParams
@@ -46,7 +47,6 @@ from tests.reporting.test_measures import Cohort
 from tjp.models import AuditEvent
 from tjp.roles import Role
 from treatment import services as treatment_services
-from treatment.access import REDISCLOSURE_NOTICE_EN
 from treatment.models import DrugTest, TreatmentSession
 
 URL = reverse("reporting_standards")

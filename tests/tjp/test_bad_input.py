@@ -56,8 +56,8 @@ def test_an_upload_name_loses_its_control_characters(as_user, personas, particip
     assert Document.objects.get().original_name == "consent.pdf"
 
 
-@pytest.mark.parametrize("text", ["x\u0000y", "\u001b[31m"])
-def test_api_json_with_a_control_character_is_a_400_in_the_error_shape(
+@pytest.mark.parametrize("text", ["x\u0000y", "\u001b[31m", "a\u0085b"])
+def test_api_json_with_a_control_character_is_a_400_naming_the_field(
     as_user, personas, participant, text
 ):
     client = as_user(personas[R.COORDINATOR])
@@ -66,8 +66,11 @@ def test_api_json_with_a_control_character_is_a_400_in_the_error_shape(
         reverse("drug-test-list"), json.dumps(body), content_type="application/json"
     )
     assert response.status_code == 400
-    assert response.json()["error"]["code"] == "invalid"
-    assert "control characters" in response.json()["error"]["message"]
+    error = response.json()["error"]
+    assert error["code"] == "invalid"
+    assert error["details"]["external_id"] == [
+        "Remove the control characters (such as NUL) from this text."
+    ]
 
 
 def test_api_query_string_with_a_nul_is_a_400(as_user, personas):

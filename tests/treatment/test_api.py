@@ -13,12 +13,12 @@ from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.throttling import ScopedRateThrottle
 
+from participants.disclosures import REDISCLOSURE_NOTICE_EN
 from participants.models import program_today
 from tests.factories import ParticipantFactory, UserFactory, admit
 from tjp.models import AuditEvent
 from tjp.roles import Role
 from treatment import services
-from treatment.access import REDISCLOSURE_NOTICE_EN
 from treatment.models import DrugTest, DrugTestResult, ProgressUpdate, Source, TreatmentSession
 
 PROGRESS = "/api/v1/progress-updates/"
@@ -557,6 +557,7 @@ def test_list_queries_do_not_grow_with_the_page(api, assigned, clinician, person
     caller = api(clinician)
     coordinator = personas[Role.COORDINATOR]
     record_all(assigned, clinician, coordinator)
+    caller.get(url)  # a token's first use of the day marks its account used (one write)
     with CaptureQueriesContext(connection) as few:
         caller.get(url)
     for _ in range(3):

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from participants.models import Participant, program_today
+from participants.models import Consent, Participant, program_today
 from tjp.models import AuditEvent, Program, User
 from treatment import randomization, services
 from treatment.models import (
@@ -58,22 +58,40 @@ def _check_program(program: Program, seeded_at) -> None:
     tz = ZoneInfo(program.time_zone)
     clinician = User.objects.get(email=f"clinician@{code}.example")
 
-    # Two providers; the demo clinician works for the first.
+    # Two providers; the demo clinician works for the first, clinician2@ for the second.
     providers = list(Provider.objects.filter(programs=program).order_by("pk"))
     assert len(providers) == 2, code
     first, second = providers
+    clinician2 = User.objects.get(email=f"clinician2@{code}.example")
     assert clinician.groups.filter(pk=first.group_id).exists()
     assert not clinician.groups.filter(pk=second.group_id).exists()
+    assert clinician2.groups.filter(pk=second.group_id).exists()
 
-    # Every admitted participant is assigned, on the entry date; exits end it on the exit date.
+    # Every admitted participant is assigned, on the entry date; exits end it on the exit date;
+    # two moved from the first provider to the second two weeks ago (one consenting to the new
+    # provider seeing the old one's records).
     admitted = Participant.objects.filter(program=program, entry_date__isnull=False)
     assert admitted.count() >= 20, code
     assignments = ProviderAssignment.objects.filter(participant__program=program)
     assert set(assignments.values_list("participant", flat=True)) == set(
         admitted.values_list("pk", flat=True)
     )
-    for assignment in assignments.select_related("participant"):
+    moved_on = today - timedelta(days=14)
+    moved = assignments.filter(provider=first, ended_on=moved_on, participant__exit_date=None)
+    assert moved.count() == 2, code
+    for assignment in moved:
         p = assignment.participant
+        assert assignments.get(participant=p, provider=second).assigned_on == moved_on
+    assert (
+        Consent.objects.filter(
+            participant__in=moved.values("participant"), recipient_organisations=second.group
+        ).count()
+        == 1
+    )
+    for assignment in assignments.exclude(pk__in=moved).select_related("participant"):
+        p = assignment.participant
+        if (p.pk, assignment.provider_id) in {(m.participant_id, second.pk) for m in moved}:
+            continue
         assert assignment.assigned_on == p.entry_date
         assert assignment.ended_on == p.exit_date
     assert assignments.filter(provider=first).count() > assignments.filter(provider=second).count()
@@ -97,12 +115,12 @@ def _check_program(program: Program, seeded_at) -> None:
     assert updates.count() >= admitted.count()
     assert set(updates.values_list("engagement", flat=True)) >= {"good", "fair"}
     assert not updates.filter(period_end__gt=today).exists()
-    # Clinical notes: written by the demo clinician, for the first provider's participants.
+    # Clinical notes: each provider's written by its own demo clinician.
     notes = ClinicalNote.objects.filter(**mine)
-    assert notes.exists()
-    assert set(notes.values_list("created_by", flat=True)) == {clinician.pk}
-    assert set(notes.values_list("provider", flat=True)) == {first.pk}
-    assert not notes.filter(participant__provider_assignments__provider=second).exists()
+    assert set(notes.values_list("created_by", "provider").distinct()) == {
+        (clinician.pk, first.pk),
+        (clinician2.pk, second.pk),
+    }
     assert not notes.filter(written_on__gt=today).exists()
 
     # Drug tests: about six months, positives, dilutes, misses, refusals, late results.
@@ -134,7 +152,8 @@ def _check_program(program: Program, seeded_at) -> None:
     assert sources == {Source.COURT, Source.PROVIDER, Source.LAB, Source.SYSTEM}, sources
     assert not tests.filter(source=Source.LAB, lab="").exists()
     assert set(tests.filter(source=Source.PROVIDER).values_list("provider", flat=True)) == {
-        first.pk
+        first.pk,
+        second.pk,
     }
     # Collected on every day of the week.
     weekdays = {

@@ -28,12 +28,12 @@ from rest_framework.serializers import Serializer
 from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
 
 from participants.access import get_participant_for_user
+from participants.disclosures import REDISCLOSURE_NOTICE_EN
 from participants.models import Participant
 from tjp import audit
 from tjp.models import AuditEvent
 from treatment import services
 from treatment.access import (
-    REDISCLOSURE_NOTICE_EN,
     get_treatment_participant_for_user,
     is_clinician,
     provider_gate,
