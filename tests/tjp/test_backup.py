@@ -9,13 +9,17 @@ Transactional: pg_dump reads from its own connection, which sees only committed 
 
 import hashlib
 import json
+import os
 import shutil
+import subprocess
+import sys
 import uuid
 from io import StringIO
 from pathlib import Path
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command, execute_from_command_line
 from django.core.management.base import CommandError
@@ -68,6 +72,20 @@ def _row_counts(dbname: str) -> dict[str, int]:
             ).fetchone()[0]
             for table in tables
         }
+
+
+def _audit_verify(dbname: str) -> str:
+    """`manage.py audit_verify` run against `dbname` as an operator would; its head line."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "audit_verify"],
+        env={**os.environ, "DATABASE_URL": _url(dbname), "DEBUG": "1"},
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return next(line for line in result.stdout.splitlines() if line.startswith("head "))
 
 
 def _audit_md5(dbname: str) -> tuple[int, str]:
@@ -158,6 +176,9 @@ def test_restore_drill(transactional_db, participant, personas, media, new_datab
     source_audit = _audit_md5(source)
     assert source_audit[0] == before["tjp_auditevent"]
     assert _audit_md5(new_database) == source_audit
+    # The audit chain verifies in the restored database, to the same head as the source's.
+    heads = [_audit_verify(source), _audit_verify(new_database)]
+    assert heads[0] == heads[1] and heads[0].startswith("head ")
     assert (restored_media / document.file.name).read_bytes() == PDF
 
     # Restoring again over what is now a database in use needs --force, and then replaces it:
