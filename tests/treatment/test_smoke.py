@@ -37,7 +37,15 @@ def test_gate_and_disclosure(assigned, personas, provider):
         resulted_at=timezone.now() - timedelta(hours=1),
     )
     record = treatment_record(judge, assigned)
-    assert record.progress_updates == [] and record.withheld == {"progress_updates", "drug_tests"}
+    assert record.progress_updates == []
+    # Without a consent every section of treatment is withheld, whether or not it has rows.
+    assert record.withheld == {
+        "episodes",
+        "sessions",
+        "medications",
+        "progress_updates",
+        "drug_tests",
+    }
     assert record.drug_tests == [] and record.clinical_notes == []
     assert not AuditEvent.objects.filter(action="disclose").exists()
     mine = treatment_record(clinician, assigned)
