@@ -33,13 +33,13 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import translation  # noqa: E402
 
-from participants.models import program_today  # noqa: E402
 from reporting import exports  # noqa: E402
 from reporting.dashboard_pdf import render_dashboard_pdf  # noqa: E402
 from reporting.equity import DIMENSIONS, equity_table  # noqa: E402
 from reporting.measures import MEASURES  # noqa: E402
 from reporting.params import ReportParams, year_ending  # noqa: E402
 from reporting.standards import all_standards  # noqa: E402
+from tjp.clock import program_today  # noqa: E402
 from tjp.models import Program, User  # noqa: E402
 from treatment.models import DrugTest  # noqa: E402
 

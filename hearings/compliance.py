@@ -26,13 +26,13 @@ fixed number of queries whatever the size of the program. The definitions, once:
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from django.db.models.functions import TruncDate
 
 from hearings.models import APPEARED, DocketEntry
 from hearings.services import SCHEDULABLE_STATUSES, HearingDue, hearing_due
 from participants.models import Participant
+from tjp import clock
 from tjp.models import Phase, Program
 
 
@@ -111,7 +111,7 @@ def _appearances(program: Program, start: date, end: date) -> list[tuple]:
     their last one before it (which starts their first interval of the period): two queries.
     Earlier history changes nothing, so it is not read (at 100,000 participants reading it all
     was 800,000 rows and most of the report's time)."""
-    tz = ZoneInfo(program.time_zone)
+    tz = clock.zone(program)
     period_start = datetime.combine(start, time(), tzinfo=tz)
     period_end = datetime.combine(end + timedelta(days=1), time(), tzinfo=tz)
     appeared = DocketEntry.objects.filter(

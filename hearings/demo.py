@@ -50,8 +50,9 @@ from hearings.models import (
     StaffingNote,
     Unit,
 )
-from participants.models import Participant, Status, program_today
+from participants.models import Participant, Status
 from tjp import audit
+from tjp.clock import local_date, program_today
 from tjp.models import AuditEvent, Program, User
 from tjp.roles import Role
 
@@ -293,7 +294,7 @@ class _Seeder:
         }
 
     def day(self, session: HearingSession) -> date:
-        return services.local_date(session.starts_at, self.program)
+        return local_date(session.starts_at, self.program)
 
     # -- the calendar ------------------------------------------------------------------------
     def calendar(self) -> list[HearingSession]:

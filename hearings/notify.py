@@ -9,7 +9,7 @@ feed carries no participant names.
 
 import hashlib
 import secrets
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -27,7 +27,7 @@ from icalendar import Calendar, Event
 from hearings.access import entries_visible_to, sessions_visible_to
 from hearings.models import CalendarFeed, DigestSent, DocketEntry, HearingSession, Kind, Reminder
 from participants.models import OPEN_STATUSES
-from tjp import audit
+from tjp import audit, clock
 from tjp.access import STAFF_GRANT, programs_visible_to
 from tjp.models import AuditEvent, Program, User
 from tjp.roles import Role, role_of
@@ -38,19 +38,6 @@ VIEW_SESSIONS = "hearings.view_hearingsession"
 # The team that staffs and hears the cases gets the digest (the program manager does not).
 DIGEST_ROLES = {Role.JUDGE, Role.PROSECUTOR, Role.DEFENDER, Role.CLINICIAN, Role.COORDINATOR}
 FEED_PAST_DAYS, FEED_FUTURE_DAYS = 60, 365
-
-
-def _tz(program: Program) -> ZoneInfo:
-    return ZoneInfo(program.time_zone)
-
-
-def _local(moment: datetime, program: Program) -> datetime:
-    return timezone.localtime(moment, _tz(program))
-
-
-def _day_bounds(day: date, program: Program) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(), tzinfo=_tz(program))
-    return start, datetime.combine(day + timedelta(days=1), time(), tzinfo=_tz(program))
 
 
 # --- participants' reminders -----------------------------------------------------------------
@@ -111,7 +98,7 @@ def reminder_text(entry: DocketEntry) -> tuple[str, str]:
     anything about treatment or testing."""
     session, person = entry.session, entry.participant.person
     program = session.program
-    when = _local(session.starts_at, program)
+    when = clock.local(session.starts_at, program)
     with translation.override(person.preferred_language or program.language):
         subject = _("Court appearance reminder")
         body = _(
@@ -200,7 +187,7 @@ def digest_team(program: Program):
 
 
 def _sessions_on(day: date, program: Program):
-    start, end = _day_bounds(day, program)
+    start, end = clock.day_bounds(day, program)
     return HearingSession.objects.filter(
         program=program, cancelled=False, starts_at__gte=start, starts_at__lt=end
     )
@@ -213,7 +200,7 @@ def digests_due(*, now: datetime | None = None) -> list[tuple[int, int, date]]:
     now = now or timezone.now()
     due = []
     for program in Program.objects.order_by("pk"):
-        local = _local(now, program)
+        local = clock.local(now, program)
         if local.hour < settings.DOCKET_DIGEST_HOUR:
             continue
         day = local.date() + timedelta(days=1)
@@ -277,7 +264,7 @@ def digest_send(*, user_pk: int, program_pk: int, day: date, now: datetime | Non
     now = now or timezone.now()
     user = User.objects.filter(pk=user_pk, is_active=True).exclude(email="").first()
     program = Program.objects.filter(pk=program_pk).first()
-    if user is None or program is None or day < _local(now, program).date():
+    if user is None or program is None or day < clock.local(now, program).date():
         return False
     if role_of(user) not in DIGEST_ROLES or not user.has_perm(VIEW_SESSIONS):
         return False
@@ -295,7 +282,7 @@ def digest_send(*, user_pk: int, program_pk: int, day: date, now: datetime | Non
             marker = DigestSent.objects.create(user=user, program=program, day=day)
     except IntegrityError:
         return False
-    with translation.override(program.language), timezone.override(_tz(program)):
+    with translation.override(program.language), timezone.override(clock.zone(program)):
         subject = _("Tomorrow's dockets: %(program)s, %(day)s") % {
             "program": program.name,
             "day": formats.date_format(day, "DATE_FORMAT"),

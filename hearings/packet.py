@@ -12,11 +12,10 @@ not let through is never read from the database at all.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 from functools import reduce
 from operator import or_
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Prefetch, Q, prefetch_related_objects
@@ -26,9 +25,10 @@ from django.utils import timezone
 from hearings.access import entries_visible_to, full_participant_ids
 from hearings.models import APPEARED, DocketEntry, HearingSession, Response, StaffingNote
 from participants.disclosures import REDISCLOSURE_NOTICE
-from participants.models import NewArrest, Participant, PhaseChange, Status, program_today
+from participants.models import NewArrest, Participant, PhaseChange, Status
 from participants.services import term_needs_warning
-from tjp import audit
+from tjp import audit, clock
+from tjp.clock import program_today
 from tjp.models import AuditEvent, Phase, Program
 from tjp.roles import Role
 from treatment.access import is_clinician, provider_gate, providers_of
@@ -167,15 +167,7 @@ class StaffingPacket:
 
     @property
     def session_day(self) -> date:
-        return _local(self.session.starts_at, self.program).date()
-
-
-def _local(moment: datetime, program: Program) -> datetime:
-    return timezone.localtime(moment, ZoneInfo(program.time_zone))
-
-
-def _day_start(day: date, program: Program) -> datetime:
-    return datetime.combine(day, time(), tzinfo=ZoneInfo(program.time_zone))
+        return clock.local(self.session.starts_at, self.program).date()
 
 
 def _any_of(conditions: list[Q]) -> Q:
@@ -244,7 +236,7 @@ def staffing_packet(
 def _fill(user, session, items: list[PacketItem], *, clinician, export, request) -> None:
     program = session.program
     today = program_today(program)
-    session_day = _local(session.starts_at, program).date()
+    session_day = clock.local(session.starts_at, program).date()
     as_of = min(today, session_day)
     by_pk = {item.participant.pk: item for item in items}
     participants = [item.participant for item in items]
@@ -271,7 +263,7 @@ def _fill(user, session, items: list[PacketItem], *, clinician, export, request)
         if appeared[pk]:
             starts_at, last_entry[pk] = max(appeared[pk])
             item.last_hearing = starts_at
-            item.since = _local(starts_at, program).date()
+            item.since = clock.local(starts_at, program).date()
         else:
             item.since = p.entry_date or p.referred_on
 
@@ -290,7 +282,7 @@ def _fill(user, session, items: list[PacketItem], *, clinician, export, request)
     withheld = {section: gate.withheld(section) for section in PACKET_SECTIONS}
 
     since_at = {
-        pk: item.last_hearing or _day_start(item.since, program) for pk, item in by_pk.items()
+        pk: item.last_hearing or clock.day_start(item.since, program) for pk, item in by_pk.items()
     }
 
     # Drug tests since the last hearing or the phase start, whichever is earlier: the court's
@@ -299,7 +291,7 @@ def _fill(user, session, items: list[PacketItem], *, clinician, export, request)
         [
             Q(
                 participant_id=pk,
-                collected_at__gte=min(since_at[pk], _day_start(phase_start[pk], program)),
+                collected_at__gte=min(since_at[pk], clock.day_start(phase_start[pk], program)),
             )
             for pk in ids
         ]
@@ -369,9 +361,13 @@ def _fill(user, session, items: list[PacketItem], *, clinician, export, request)
             phase=p.phase,
             started_on=started,
             days_in_phase=max((as_of - started).days, 0),
-            tests=sum(1 for t in all_tests if _local(t.collected_at, program).date() >= started),
+            tests=sum(
+                1 for t in all_tests if clock.local(t.collected_at, program).date() >= started
+            ),
             appearances=sum(
-                1 for starts_at, _ in appeared[pk] if _local(starts_at, program).date() >= started
+                1
+                for starts_at, _ in appeared[pk]
+                if clock.local(starts_at, program).date() >= started
             ),
         )
         item.new_arrests = arrests_by.get(pk, [])

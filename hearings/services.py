@@ -5,7 +5,6 @@ participants services, so the rules are written once."""
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
 from dateutil.rrule import WEEKLY, rrule
 from django.core.exceptions import ValidationError
@@ -29,8 +28,9 @@ from hearings.models import (
 )
 from participants import services as participant_services
 from participants.models import OPEN_STATUSES, Participant, Status
-from tjp import audit
+from tjp import audit, clock
 from tjp.access import check_grantee
+from tjp.clock import program_today
 from tjp.models import AuditEvent, Program, User
 from tjp.roles import Role, role_of
 
@@ -40,28 +40,8 @@ MAX_SERIES_SESSIONS = 156  # three years of weekly sessions
 SCHEDULABLE_STATUSES = [Status.ACTIVE, Status.PENDING_TERMINATION, Status.IN_CUSTODY]
 
 
-def _record(actor, action, obj, program: Program, request=None, participant=None, **detail):
-    audit.record(
-        actor=actor,
-        action=action,
-        obj=obj,
-        program=program,
-        participant_uuid=participant.uuid if participant is not None else None,
-        request=request,
-        detail=detail or None,
-    )
-
-
-def _tz(program: Program) -> ZoneInfo:
-    return ZoneInfo(program.time_zone)
-
-
-def local_date(moment: datetime, program: Program) -> date:
-    return timezone.localtime(moment, _tz(program)).date()
-
-
 def _when(moment: datetime, program: Program) -> str:
-    return formats.date_format(timezone.localtime(moment, _tz(program)), "SHORT_DATETIME_FORMAT")
+    return formats.date_format(clock.local(moment, program), "SHORT_DATETIME_FORMAT")
 
 
 def venue_of(program: Program, courtroom: str) -> str:
@@ -154,7 +134,7 @@ def _span(program: Program, day: date, start: time, duration_minutes: int):
         raise ValidationError(
             {"duration_minutes": _("A session lasts between 5 minutes and 12 hours.")}
         )
-    starts_at = datetime.combine(day, start, tzinfo=_tz(program))
+    starts_at = datetime.combine(day, start, tzinfo=clock.zone(program))
     return starts_at, starts_at + timedelta(minutes=duration_minutes)
 
 
@@ -192,7 +172,7 @@ def session_create(
         created_by=acting_user,
     )
     _save_session(session)
-    _record(acting_user, A.CREATE, session, program, request)
+    audit.record(actor=acting_user, action=A.CREATE, obj=session, program=program, request=request)
     return session
 
 
@@ -285,7 +265,14 @@ def series_create(
             _("The judge or the courtroom was just booked by someone else at that time."),
             code="conflict",
         ) from exc
-    _record(acting_user, A.CREATE, series, program, request, sessions=len(sessions))
+    audit.record(
+        actor=acting_user,
+        action=A.CREATE,
+        obj=series,
+        program=program,
+        request=request,
+        detail={"sessions": len(sessions)},
+    )
     return series
 
 
@@ -344,7 +331,7 @@ def session_update(
     locked.notes = notes.strip()
     locked.version += 1
     _save_session(locked)
-    _record(acting_user, A.UPDATE, locked, program, request)
+    audit.record(actor=acting_user, action=A.UPDATE, obj=locked, program=program, request=request)
     return locked
 
 
@@ -367,25 +354,24 @@ def session_cancel(
     locked.cancelled, locked.cancel_reason = True, reason
     locked.version += 1
     locked.save(update_fields=["cancelled", "cancel_reason", "version"])
-    _record(acting_user, A.UPDATE, locked, locked.program, request, cancelled=True)
+    audit.record(
+        actor=acting_user,
+        action=A.UPDATE,
+        obj=locked,
+        program=locked.program,
+        request=request,
+        detail={"cancelled": True},
+    )
     return locked
 
 
 # --- dockets ---------------------------------------------------------------------------------
-def _lock_participant(participant: Participant) -> Participant:
-    return (
-        Participant.objects.select_for_update(of=("self",))
-        .select_related("person", "program", "phase")
-        .get(pk=participant.pk)
-    )
-
-
 def _add(acting_user, session: HearingSession, participant: Participant, request) -> DocketEntry:
     if session.cancelled:
         raise ValidationError(_("This session is cancelled."))
     if participant.program_id != session.program_id:
         raise ValidationError(_("The participant belongs to another program."))
-    locked = _lock_participant(participant)
+    locked = participant_services.lock_participant(participant)
     if locked.status not in OPEN_STATUSES:
         raise ValidationError(
             _("%(name)s is no longer in the program.") % {"name": locked.person.full_name}
@@ -404,7 +390,7 @@ def _add(acting_user, session: HearingSession, participant: Participant, request
         phase=locked.phase,
         added_by=acting_user,
     )
-    _record(acting_user, A.CREATE, entry, session.program, request, locked)
+    audit.record_about(acting_user, A.CREATE, entry, locked, request)
     return entry
 
 
@@ -445,7 +431,7 @@ def hearing_due(participants, *, today: date) -> list[HearingDue]:
         now = timezone.now()
         for pk, attendance, starts_at, _program in rows:
             p = by_pk[pk]
-            day = local_date(starts_at, p.program)
+            day = clock.local_date(starts_at, p.program)
             if attendance in (Attendance.PRESENT, Attendance.REMOTE):
                 last[pk] = max(last.get(pk, day), day)
             elif starts_at >= now - timedelta(hours=12) and not attendance:
@@ -493,8 +479,8 @@ def docket_add_due(
     program = session.program
     due = due_participants(
         program,
-        by=local_date(session.starts_at, program),
-        today=participant_services.program_today(program),
+        by=clock.local_date(session.starts_at, program),
+        today=program_today(program),
         phase=phase,
     )
     added, skipped = [], []
@@ -518,7 +504,7 @@ def docket_remove(
     )
     if locked.attendance or locked.responses.exists():
         raise ValidationError(_("An entry with recorded outcomes cannot be removed."))
-    _record(acting_user, A.DELETE, locked, locked.session.program, request, locked.participant)
+    audit.record_about(acting_user, A.DELETE, locked, locked.participant, request)
     locked.delete()
 
 
@@ -590,8 +576,8 @@ def entry_update(
             shown = Attendance(current).label
         raise ValidationError({field: STALE_FIELD % {"value": shown}}, code="stale")
     new = _parse(field, value)
-    session_day = local_date(session.starts_at, program)
-    today = participant_services.program_today(program)
+    session_day = clock.local_date(session.starts_at, program)
+    today = program_today(program)
     if field in ("attendance", "judicial_minutes") and new and session_day > today:
         raise ValidationError({field: _("This session has not been held yet.")})
     if field == "next_appearance" and new is not None and new <= session_day:
@@ -602,13 +588,12 @@ def entry_update(
         locked.phase = locked.participant.phase
         updated.append("phase")
     locked.save(update_fields=updated)
-    _record(
+    audit.record_about(
         acting_user,
         A.UPDATE,
         locked,
-        program,
-        request,
         locked.participant,
+        request,
         field=field,
         value="" if field == "judge_notes" else _as_text(new),
     )
@@ -620,7 +605,7 @@ def entry_update(
 def _place_on_session_of(acting_user, entry: DocketEntry, day: date, request) -> None:
     """A next appearance on a day the program sits: put the participant on that docket."""
     program = entry.session.program
-    start = datetime.combine(day, time(), tzinfo=_tz(program))
+    start = datetime.combine(day, time(), tzinfo=clock.zone(program))
     sessions = list(
         HearingSession.objects.filter(
             program=program,
@@ -647,7 +632,7 @@ def bench_warrant(
         raise ValidationError(_("A warrant follows an absence recorded at this hearing."))
     participant = entry.participant
     program = entry.session.program
-    day = local_date(entry.session.starts_at, program)
+    day = clock.local_date(entry.session.starts_at, program)
     return participant_services.status_change(
         acting_user=acting_user,
         participant=participant,
@@ -698,8 +683,8 @@ def response_add(
         raise ValidationError(_("This session is cancelled."))
     if response_type.program_id != program.pk or not response_type.active:
         raise ValidationError({"response_type": _("Choose a response from the program's catalog.")})
-    responded_on = local_date(session.starts_at, program)
-    if responded_on > participant_services.program_today(program):
+    responded_on = clock.local_date(session.starts_at, program)
+    if responded_on > program_today(program):
         raise ValidationError(_("This session has not been held yet."))
     if behavior_on is None or behavior_on > responded_on:
         raise ValidationError(
@@ -722,13 +707,12 @@ def response_add(
         notes=(notes or "").strip(),
         created_by=acting_user,
     )
-    _record(
+    audit.record_about(
         acting_user,
         A.CREATE,
         response,
-        program,
-        request,
         participant,
+        request,
         kind=response.kind,
         magnitude=_as_text(response.magnitude),
     )
@@ -765,7 +749,7 @@ def staffing_note_add(
         recommendation=recommendation,
         text=text,
     )
-    _record(acting_user, A.CREATE, note, entry.session.program, request, entry.participant)
+    audit.record_about(acting_user, A.CREATE, note, entry.participant, request)
     return note
 
 
@@ -842,7 +826,12 @@ def response_type_save(
     target = response_type or ResponseType(program=program)
     target.kind, target.name, target.unit, target.active = kind, name, unit, active
     target.save()
-    _record(
-        acting_user, A.UPDATE if response_type else A.CREATE, target, program, request, name=name
+    audit.record(
+        actor=acting_user,
+        action=A.UPDATE if response_type else A.CREATE,
+        obj=target,
+        program=program,
+        request=request,
+        detail={"name": name},
     )
     return target

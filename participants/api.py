@@ -36,10 +36,11 @@ from participants.models import (
     Status,
     StatusChange,
 )
-from participants.services import person_search, program_today
+from participants.services import person_search
 from tjp import audit
 from tjp.api_errors import error_responses
 from tjp.api_fields import TEXT_PATTERN, no_control_characters
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 
 

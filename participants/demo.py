@@ -37,6 +37,7 @@ from participants.models import (
     Status,
 )
 from tjp import services as tjp_services
+from tjp.clock import program_today
 from tjp.models import Program, User
 from tjp.roles import Role
 
@@ -484,7 +485,7 @@ class _Seeder:
         self.mx = program.legal_track == Program.LegalTrack.MX_SUSPENSION
         self.t = TEXT[program.language]
         self.rng = random.Random(2026)  # noqa: S311  (demo data, not security)
-        self.today = services.program_today(program)
+        self.today = program_today(program)
         self.phases = list(program.phases.order_by("number"))
         staff = {u.email: u for u in User.objects.filter(email__endswith=f"@{self.code}.example")}
         self.users = {

@@ -2,7 +2,6 @@
 
 import uuid
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 import pghistory
 from django.conf import settings
@@ -15,13 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from tjp.access import organisation_label
+from tjp.clock import program_today
 from tjp.models import Phase, Program
 from tjp.roles import Role
-
-
-def program_today(program: Program) -> date:
-    """Today's date where the program sits: what the court calls "today"."""
-    return timezone.localtime(timezone.now(), ZoneInfo(program.time_zone)).date()
 
 
 def _uuid_field():

@@ -1,11 +1,8 @@
-from zoneinfo import ZoneInfo
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -24,10 +21,11 @@ from participants.disclosures import (
 )
 from participants.filters import RosterFilter
 from participants.forms import ChargeFormSet, PersonForm, ReferralForm
-from participants.models import Case, InformationCategory, Person, program_today
+from participants.models import Case, InformationCategory, Person
 from participants.timeline import timeline
-from tjp import audit
+from tjp import audit, clock
 from tjp.access import can, programs_visible_to
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 
 PAGE_SIZE = 25
@@ -58,7 +56,7 @@ def participant_disclosures(request, participant_uuid):
         "years": ACCOUNTING_YEARS,
         "notice": REDISCLOSURE_NOTICE,
     }
-    with timezone.override(ZoneInfo(participant.program.time_zone)):
+    with clock.program_zone(participant.program):
         return render(request, "participants/disclosures.html", context)
 
 
@@ -238,9 +236,9 @@ def participant_detail(request, participant_uuid):
         "consent_coverage": _consent_coverage(facts["consents"], participant),
         "term": facts["term"],
         "term_warning": facts["term"] is not None and services.term_needs_warning(facts["term"]),
-        "today": services.program_today(participant.program),
+        "today": program_today(participant.program),
     }
-    with timezone.override(ZoneInfo(participant.program.time_zone)):
+    with clock.program_zone(participant.program):
         return render(request, "participants/detail.html", context)
 
 
@@ -278,7 +276,7 @@ def _facts(participant):
 
 
 def _consent_coverage(consents, participant):
-    today = services.program_today(participant.program)
+    today = program_today(participant.program)
     live = [c for c in consents if c.is_live(today)]
     return [
         (label, any(value in c.categories for c in live))

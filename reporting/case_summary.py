@@ -15,7 +15,6 @@ the program's time zone, "Confidential" and the page number on every page.
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Q, Sum
@@ -40,9 +39,9 @@ from participants.models import (
     ServiceReferral,
     Status,
     StatusChange,
-    program_today,
 )
-from tjp import audit
+from tjp import audit, clock
+from tjp.clock import program_today
 from tjp.models import AuditEvent, Program
 from tjp.pdf import (
     BODY,
@@ -203,13 +202,9 @@ def _tests(record: TreatmentRecord, program: Program) -> TestSummary:
     return TestSummary(
         total=len(record.drug_tests),
         failed=len(failed),
-        last_failed=_local(last, program).date() if last else None,
+        last_failed=clock.local(last, program).date() if last else None,
         provider_withheld="drug_tests" in record.withheld,
     )
-
-
-def _local(moment: datetime, program: Program) -> datetime:
-    return timezone.localtime(moment, ZoneInfo(program.time_zone))
 
 
 # --- the PDF ---------------------------------------------------------------------------------

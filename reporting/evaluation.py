@@ -55,11 +55,11 @@ from participants.models import (
     ReferralSource,
     ScreeningDecision,
     Status,
-    program_today,
 )
 from reporting.exports import neutralise_formula
 from reporting.measures import primary_substance
 from tjp import audit
+from tjp.clock import program_today
 from tjp.models import AuditEvent, Phase, Program
 from treatment.models import DrugTest, TreatmentSession, failed_test_q
 

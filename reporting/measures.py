@@ -24,7 +24,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -63,10 +62,11 @@ from participants.models import (
     ScreeningDecision,
     Status,
     StatusChange,
-    program_today,
 )
 from reporting.params import ReportParams
 from reporting.tables import Table
+from tjp import clock
+from tjp.clock import program_today
 from tjp.models import Phase, Program
 from treatment.models import DrugTest, DrugTestResult, TestingHoliday, TreatmentSession
 
@@ -155,7 +155,7 @@ def _moment_in_period(params: ReportParams, field: str, program_field: str) -> Q
     """`field` (a timestamp) falls on a day of the period in its program's time zone."""
     during = Q(pk__in=[])
     for program in params.programs:
-        zone = ZoneInfo(program.time_zone)
+        zone = clock.zone(program)
         during |= Q(
             **{
                 program_field: program.pk,

@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from participants.models import program_today
 from tjp.access import programs_visible_to
+from tjp.clock import program_today
 from tjp.forms import StyledForm
 from tjp.models import Program
 

@@ -19,7 +19,6 @@ treatment provider reported), still marked confidential.
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -37,7 +36,7 @@ from reporting.measures import all_tables
 from reporting.models import MonthlyReportSent, ReportSubscription
 from reporting.params import ReportParams
 from reporting.tables import Table
-from tjp import audit
+from tjp import audit, clock
 from tjp.access import can, programs_visible_to
 from tjp.models import AuditEvent, Program, User
 
@@ -48,7 +47,7 @@ SENDER_LABEL = "monthly report"
 
 # --- the calendar ----------------------------------------------------------------------------
 def program_local_date(program: Program, now: datetime) -> date:
-    return timezone.localtime(now, ZoneInfo(program.time_zone)).date()
+    return clock.local_date(now, program)
 
 
 def month_due(*, today: date, active_since: date, last_sent: date | None = None) -> date | None:

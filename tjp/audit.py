@@ -73,3 +73,20 @@ def record_many(
         )
         for row in rows
     )
+
+
+def record_about(
+    actor, action: str, obj, participant, request: HttpRequest | None = None, **detail: Any
+) -> AuditEvent:
+    """An event about one participant's record: the program and the participant's public id
+    come from the participant (any object with `program` and `uuid`; `tjp` does not import the
+    app that owns participants)."""
+    return record(
+        actor=actor,
+        action=action,
+        obj=obj,
+        program=participant.program,
+        participant_uuid=participant.uuid,
+        request=request,
+        detail=detail or None,
+    )

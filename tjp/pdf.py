@@ -14,9 +14,8 @@ searchable and copyable in every PDF reader.
 from collections.abc import Iterable
 from io import BytesIO
 from xml.sax.saxutils import escape
-from zoneinfo import ZoneInfo
 
-from django.utils import formats, timezone, translation
+from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, LETTER
@@ -25,6 +24,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table, TableStyle
 
+from tjp import clock
 from tjp.models import Program
 
 FONT = "Helvetica"
@@ -100,7 +100,7 @@ def date_text(value) -> str:
 
 def datetime_text(value, program: Program) -> str:
     """A moment in the program's time zone, in the active language's short format."""
-    local = timezone.localtime(value, ZoneInfo(program.time_zone))
+    local = clock.local(value, program)
     return formats.date_format(local, "SHORT_DATETIME_FORMAT")
 
 

@@ -25,8 +25,9 @@ from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest
 
 from participants.access import participants_visible_to
-from participants.models import Consent, InformationCategory, Participant, program_today
+from participants.models import Consent, InformationCategory, Participant
 from tjp import audit
+from tjp.clock import program_today
 from tjp.models import AuditEvent, User
 from tjp.roles import Role, role_of
 from treatment.models import (

@@ -32,8 +32,8 @@ from participants.models import (
     InformationCategory,
     Participant,
     Status,
-    program_today,
 )
+from tjp.clock import program_today
 from tjp.models import Program, User
 from tjp.roles import Role
 from treatment import services

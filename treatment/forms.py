@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from participants.forms import DateInput
+from tjp import clock
 from tjp.access import programs_visible_to
 from tjp.forms import StyledForm
 from treatment.models import (
@@ -132,7 +133,7 @@ class DrugTestForm(StyledForm):
 
     def __init__(self, *args, participant, **kwargs):
         super().__init__(*args, **kwargs)
-        time_zone = ZoneInfo(participant.program.time_zone)
+        time_zone = clock.zone(participant.program)
         for name in ("collected_at", "resulted_at"):
             self.fields[name].time_zone = time_zone
             self.fields[name].help_text = _("In the program's time zone (%(tz)s).") % {

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -20,9 +19,10 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from participants.access import grant_participant, revoke_participant
-from participants.models import IN_PROGRAM_STATUSES, Participant, Status, program_today
-from tjp import audit
+from participants.models import IN_PROGRAM_STATUSES, Participant, Status
+from tjp import audit, clock
 from tjp.access import ORGANISATION_PREFIX, grant_program_staff
+from tjp.clock import program_today
 from tjp.models import AuditEvent, Program, User
 from tjp.roles import Role, role_of
 from treatment import randomization
@@ -49,29 +49,6 @@ TESTED_STATUSES = [Status.ACTIVE, Status.PENDING_TERMINATION]
 # A selection stops being owed when the participant is in one of these by the deadline.
 EXCUSING_STATUSES = [s for s in Status.values if s not in (*TESTED_STATUSES, Status.WARRANT)]
 CONFLICT = "conflict"
-
-
-def _record(actor, action, obj, participant: Participant, request=None, **detail) -> None:
-    audit.record(
-        actor=actor,
-        action=action,
-        obj=obj,
-        program=participant.program,
-        participant_uuid=participant.uuid,
-        request=request,
-        detail=detail or None,
-    )
-
-
-def _not_future_day(day: date | None, participant: Participant, field: str) -> None:
-    if day is not None and day > program_today(participant.program):
-        raise ValidationError({field: _("This date is in the future.")})
-
-
-def _not_future_time(moment: datetime | None, field: str) -> None:
-    # A few minutes of clock skew between a lab's system and ours is not an error.
-    if moment is not None and moment > timezone.now() + timedelta(minutes=5):
-        raise ValidationError({field: _("This time is in the future.")})
 
 
 def _choice(value: str, choices, field: str) -> str:
@@ -117,7 +94,7 @@ def provider_assign(
     """Refer a participant to a provider: its clinicians may now see the participant."""
     if not provider.programs.filter(pk=participant.program_id).exists():
         raise ValidationError({"provider": _("This provider does not serve the program.")})
-    _not_future_day(assigned_on, participant, "assigned_on")
+    clock.check_not_future(assigned_on, participant.program, "assigned_on")
     if ProviderAssignment.objects.filter(
         participant=participant, provider=provider, ended_on__isnull=True
     ).exists():
@@ -129,7 +106,9 @@ def provider_assign(
         created_by=acting_user,
     )
     grant_participant(provider.group, participant)
-    _record(acting_user, A.GRANT, participant, participant, request, provider=provider.name)
+    audit.record_about(
+        acting_user, A.GRANT, participant, participant, request, provider=provider.name
+    )
     return assignment
 
 
@@ -151,11 +130,11 @@ def provider_unassign(
         raise ValidationError(_("This assignment has already ended."))
     if ended_on < assignment.assigned_on:
         raise ValidationError({"ended_on": _("The end cannot precede the assignment.")})
-    _not_future_day(ended_on, assignment.participant, "ended_on")
+    clock.check_not_future(ended_on, assignment.participant.program, "ended_on")
     assignment.ended_on = ended_on
     assignment.save(update_fields=["ended_on"])
     revoke_participant(assignment.provider.group, assignment.participant)
-    _record(
+    audit.record_about(
         acting_user,
         A.REVOKE,
         assignment.participant,
@@ -271,8 +250,8 @@ def episode_record(
 ) -> Submission:
     _choice(level_of_care, TreatmentEpisode.LevelOfCare, "level_of_care")
     _choice(modality, TreatmentEpisode.Modality, "modality")
-    _not_future_day(admitted_on, participant, "admitted_on")
-    _not_future_day(discharged_on, participant, "discharged_on")
+    clock.check_not_future(admitted_on, participant.program, "admitted_on")
+    clock.check_not_future(discharged_on, participant.program, "discharged_on")
     if discharged_on and discharged_on < admitted_on:
         raise ValidationError({"discharged_on": _("Discharge cannot precede admission.")})
     fields = {
@@ -291,7 +270,7 @@ def episode_record(
         fields=fields,
     )
     if result.created:
-        _record(acting_user, A.CREATE, result.obj, participant, request)
+        audit.record_about(acting_user, A.CREATE, result.obj, participant, request)
     return result
 
 
@@ -309,7 +288,7 @@ def session_record(
 ) -> Submission:
     _choice(kind, TreatmentSession.Kind, "kind")
     _choice(attendance, TreatmentSession.Attendance, "attendance")
-    _not_future_day(session_date, participant, "session_date")
+    clock.check_not_future(session_date, participant.program, "session_date")
     if session_date < participant.referred_on:
         raise ValidationError({"session_date": _("The session precedes the referral.")})
     # Stored with 2 decimals: round first, so a re-sent item compares equal to what was saved.
@@ -331,7 +310,7 @@ def session_record(
         fields=fields,
     )
     if result.created:
-        _record(acting_user, A.CREATE, result.obj, participant, request)
+        audit.record_about(acting_user, A.CREATE, result.obj, participant, request)
     return result
 
 
@@ -347,7 +326,7 @@ def medication_record(
     request: HttpRequest | None = None,
 ) -> Medication:
     _choice(drug, Medication.Drug, "drug")
-    _not_future_day(started_on, participant, "started_on")
+    clock.check_not_future(started_on, participant.program, "started_on")
     if ended_on and ended_on < started_on:
         raise ValidationError({"ended_on": _("The end cannot precede the start.")})
     medication = Medication.objects.create(
@@ -359,7 +338,7 @@ def medication_record(
         ended_on=ended_on,
         **_reporting(acting_user, participant, None),
     )
-    _record(acting_user, A.CREATE, medication, participant, request)
+    audit.record_about(acting_user, A.CREATE, medication, participant, request)
     return medication
 
 
@@ -377,7 +356,7 @@ def progress_update_record(
     request: HttpRequest | None = None,
 ) -> Submission:
     _choice(engagement, ProgressUpdate.Engagement, "engagement")
-    _not_future_day(period_end, participant, "period_end")
+    clock.check_not_future(period_end, participant.program, "period_end")
     if period_end < period_start:
         raise ValidationError({"period_end": _("The period cannot end before it starts.")})
     if not summary.strip():
@@ -398,7 +377,7 @@ def progress_update_record(
         fields=fields,
     )
     if result.created:
-        _record(acting_user, A.CREATE, result.obj, participant, request)
+        audit.record_about(acting_user, A.CREATE, result.obj, participant, request)
     return result
 
 
@@ -414,7 +393,7 @@ def clinical_note_record(
     """Only a clinician of the treating provider writes (and reads) clinical notes."""
     if role_of(acting_user) != Role.CLINICIAN:
         raise ValidationError(_("Only the treating clinicians write clinical notes."))
-    _not_future_day(written_on, participant, "written_on")
+    clock.check_not_future(written_on, participant.program, "written_on")
     if not text.strip():
         raise ValidationError({"text": _("This field is required.")})
     note = ClinicalNote.objects.create(
@@ -426,7 +405,7 @@ def clinical_note_record(
         source=Source.PROVIDER,
     )
     # The audit row names the note, never its content.
-    _record(acting_user, A.CREATE, note, participant, request)
+    audit.record_about(acting_user, A.CREATE, note, participant, request)
     return note
 
 
@@ -453,8 +432,8 @@ def _check_drug_test(participant: Participant, item: dict[str, Any]) -> tuple[di
     _choice(method, DrugTest.Method, "method")
     if confirmation:
         _choice(confirmation, DrugTest.Confirmation, "confirmation")
-    _not_future_time(collected_at, "collected_at")
-    _not_future_time(resulted_at, "resulted_at")
+    clock.check_not_future_moment(collected_at, "collected_at")
+    clock.check_not_future_moment(resulted_at, "resulted_at")
     if resulted_at and resulted_at < collected_at:
         raise ValidationError({"resulted_at": _("The result cannot precede the collection.")})
     if collected_at.date() < participant.referred_on - timedelta(days=1):
@@ -648,7 +627,7 @@ def _attach_selections(tests: list[DrugTest], participants: dict[int, Participan
         (
             t.participant_id,
             timezone.localtime(
-                t.collected_at, ZoneInfo(participants[t.participant_id].program.time_zone)
+                t.collected_at, clock.zone(participants[t.participant_id].program)
             ).date(),
         )
         for t in tests
@@ -664,7 +643,7 @@ def _attach_selections(tests: list[DrugTest], participants: dict[int, Participan
     }
     for test in tests:
         day = timezone.localtime(
-            test.collected_at, ZoneInfo(participants[test.participant_id].program.time_zone)
+            test.collected_at, clock.zone(participants[test.participant_id].program)
         ).date()
         selection = open_selections.get((test.participant_id, day))
         if selection is not None and test.collected_at <= selection.deadline:
@@ -736,7 +715,7 @@ def selection_run(
     schedule is unpredictable for participants yet reproducible for audit; every day of the
     week, weekends and holidays included, is equally likely, and the phase's weekly minimum is
     met."""
-    tz = ZoneInfo(program.time_zone)
+    tz = clock.zone(program)
     # Participants hear at 6:00 (call-in line, notifications). A run later in the day (a late
     # worker, the "run now" button) notifies now: the specimen window starts when they know.
     notified_at = datetime.combine(day, time(6, 0), tzinfo=tz)
@@ -827,7 +806,7 @@ def selection_notify(*, selection_pk: int) -> bool:
     person, program = selection.participant.person, selection.participant.program
     if selection.notice_sent_at is not None or not person.email or selection.test_id:
         return False
-    deadline = timezone.localtime(selection.deadline, ZoneInfo(program.time_zone))
+    deadline = clock.local(selection.deadline, program)
     with translation.override(person.preferred_language or program.language):
         subject = _("Drug test today")
         body = _(
@@ -841,7 +820,7 @@ def selection_notify(*, selection_pk: int) -> bool:
     send_mail(str(subject), str(body), None, [person.email])
     selection.notice_sent_at = timezone.now()
     selection.save(update_fields=["notice_sent_at"])
-    _record(
+    audit.record_about(
         None,
         A.CREATE,
         selection.participant,
@@ -864,7 +843,7 @@ def selection_call_in(
 ) -> TestSelection | None:
     """A participant calls in under their code: are they selected today? (logged)"""
     at = at or timezone.now()
-    day = timezone.localtime(at, ZoneInfo(program.time_zone)).date()
+    day = clock.local_date(at, program)
     profile = (
         TestingProfile.objects.filter(
             participant__program=program, call_in_code__iexact=code.strip()
@@ -882,7 +861,7 @@ def selection_call_in(
     if selection is not None and selection.called_in_at is None:
         selection.called_in_at = at
         selection.save(update_fields=["called_in_at"])
-    _record(
+    audit.record_about(
         acting_user,
         A.VIEW,
         profile.participant,
@@ -923,7 +902,7 @@ def missed_tests_convert(*, now: datetime | None = None) -> int:
             )
             selection.test = test
             selection.save(update_fields=["test"])
-            _record(
+            audit.record_about(
                 None,
                 A.CREATE,
                 test,

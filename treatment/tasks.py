@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from participants.models import program_today
+from tjp.clock import program_today
 from tjp.models import Program
 from treatment import services
 

@@ -4,7 +4,6 @@ treatment.queries.treatment_record (the consent gate); every write goes through 
 from decimal import Decimal
 from functools import reduce
 from operator import or_
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,10 +15,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from participants.access import participants_visible_to
 from participants.disclosures import REDISCLOSURE_NOTICE
-from participants.models import program_today
 from participants.views import attach_errors, run_action
-from tjp import audit
+from tjp import audit, clock
 from tjp.access import can, programs_visible_to
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from treatment import services
 from treatment.access import get_treatment_participant_for_user
@@ -53,7 +52,7 @@ def participant_treatment(request, participant_uuid):
         "can_act": {name for name, a in ACTIONS.items() if request.user.has_perm(a.perm)},
         "redisclosure_notice": REDISCLOSURE_NOTICE,
     }
-    with timezone.override(ZoneInfo(participant.program.time_zone)):
+    with clock.program_zone(participant.program):
         return render(request, "treatment/participant.html", context)
 
 

@@ -5,7 +5,6 @@ from calendar import monthrange
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,10 +26,10 @@ from hearings.forms import (
     judges_of,
 )
 from participants.access import participants_visible_to
-from participants.models import program_today
 from participants.views import attach_errors
-from tjp import audit
+from tjp import audit, clock
 from tjp.access import can, get_program_for_user, programs_visible_to
+from tjp.clock import program_today
 from tjp.models import AuditEvent, Program
 
 VIEW = "hearings.view_hearingsession"
@@ -143,7 +142,7 @@ def _sessions_by_day(user, queryset, period: Period) -> list[tuple[date, list]]:
     )
     by_day = {day: [] for day in period.days()}
     for session in sessions:
-        day = timezone.localtime(session.starts_at, ZoneInfo(session.program.time_zone)).date()
+        day = clock.local_date(session.starts_at, session.program)
         if day in by_day:
             by_day[day].append(session)
     return list(by_day.items())
@@ -256,7 +255,7 @@ def series_new(request):
 
 
 def _edit_initial(session) -> dict:
-    local = timezone.localtime(session.starts_at, ZoneInfo(session.program.time_zone))
+    local = clock.local(session.starts_at, session.program)
     return {
         "version": session.version,
         "judge": session.judge,
@@ -321,7 +320,7 @@ def session_cancel(request, session_uuid):
             messages.success(request, _("Session cancelled."))
             return redirect("session_detail", session_uuid=session.uuid)
     context = {"form": form, "session": session}
-    with timezone.override(ZoneInfo(session.program.time_zone)):
+    with clock.program_zone(session.program):
         return render(request, "hearings/session_cancel.html", context, status=400 if data else 200)
 
 

@@ -13,9 +13,9 @@ from django.views.decorators.http import require_GET
 
 from hearings.compliance import hearing_compliance
 from participants.access import participants_visible_to
-from participants.models import program_today
 from tjp import audit
 from tjp.access import can, get_program_for_user, programs_visible_to
+from tjp.clock import program_today
 from tjp.forms import StyledForm
 from tjp.models import AuditEvent
 

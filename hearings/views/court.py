@@ -5,7 +5,6 @@ so two people recording different fields never overwrite each other."""
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,7 +12,6 @@ from django.db.models import Count
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -29,10 +27,11 @@ from hearings.court_forms import EntryFieldForm, ResponseForm, StaffingNoteForm,
 from hearings.models import Attendance, DocketEntry, Response, ResponseKind, ResponseType
 from participants.actions import ACTIONS
 from participants.forms import PhaseForm, StatusForm
-from participants.models import Status, program_today
+from participants.models import Status
 from participants.transitions import is_allowed
 from participants.views import attach_errors
-from tjp import audit
+from tjp import audit, clock
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 
@@ -181,7 +180,7 @@ def court_docket(request, session_uuid):
         .order_by("position", "pk")
     )
     full = full_participant_ids(request.user, entries)
-    day = services.local_date(session.starts_at, program)
+    day = clock.local_date(session.starts_at, program)
     held = day <= program_today(program)
     perms = _perms(request.user, session)
     audit.record(
@@ -199,7 +198,7 @@ def court_docket(request, session_uuid):
         "court_perms": perms,
         "held": held,
     }
-    with timezone.override(ZoneInfo(program.time_zone)):
+    with clock.program_zone(program):
         return render(request, "hearings/court.html", context)
 
 
@@ -215,7 +214,7 @@ def _save_cell(request, entry: DocketEntry, data: dict) -> tuple[Cell, int]:
     the user's value, the message and the value now stored (refused: 409 if it was stale)."""
     name, value, expected = data["field"], data["value"], data["expected"]
     back = data["back"] or "court"
-    day = services.local_date(entry.session.starts_at, entry.session.program)
+    day = clock.local_date(entry.session.starts_at, entry.session.program)
     try:
         entry = services.entry_update(
             acting_user=request.user,
@@ -288,7 +287,7 @@ def _entry_page(request, entry: DocketEntry, *, status: int = 200, **bound):
     session, participant = entry.session, entry.participant
     program = session.program
     perms = _perms(request.user, session)
-    day, today = services.local_date(session.starts_at, program), program_today(program)
+    day, today = clock.local_date(session.starts_at, program), program_today(program)
     responses = list(entry.responses.select_related("response_type", "created_by"))
     for r in responses:
         r.over_standard = services.exceeds_jail_standard(r, program)
@@ -326,7 +325,7 @@ def _entry_page(request, entry: DocketEntry, *, status: int = 200, **bound):
         "has_catalog": bool(catalog),
         **forms,
     }
-    with timezone.override(ZoneInfo(program.time_zone)):
+    with clock.program_zone(program):
         return render(request, "hearings/entry_detail.html", context, status=status)
 
 

@@ -2,14 +2,12 @@
 docket one by one or everyone due, and taking them off."""
 
 from collections import Counter
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -26,7 +24,7 @@ from hearings.models import Attendance
 from participants.access import participants_visible_to
 from participants.models import OPEN_STATUSES
 from participants.views import attach_errors
-from tjp import audit
+from tjp import audit, clock
 from tjp.access import can
 from tjp.models import AuditEvent
 
@@ -77,7 +75,7 @@ def _render(request, session, *, add_form=None, due_form=None, status=200):
         "add_form": add_form,
         "due_form": due_form,
     }
-    with timezone.override(ZoneInfo(session.program.time_zone)):
+    with clock.program_zone(session.program):
         return render(request, "hearings/session_detail.html", context, status=status)
 
 

@@ -7,8 +7,6 @@ through hearings.access (the full entry only), and the session linked when the s
 to see. Court facts only: no staffing notes, nothing a treatment provider reported.
 """
 
-from zoneinfo import ZoneInfo
-
 from django.db.models import Exists, OuterRef, Prefetch
 from django.shortcuts import render
 from django.urls import path
@@ -18,7 +16,7 @@ from django.views.decorators.http import require_GET
 from hearings.access import full_entries_visible_to, sessions_visible_to
 from hearings.models import Response
 from participants.access import get_participant_for_user
-from tjp import audit
+from tjp import audit, clock
 from tjp.models import AuditEvent
 
 VIEW = "hearings.view_hearingsession"
@@ -74,7 +72,7 @@ def participant_hearings(request, participant_uuid):
         "more": more,
         "past_shown": PAST_SHOWN,
     }
-    with timezone.override(ZoneInfo(participant.program.time_zone)):
+    with clock.program_zone(participant.program):
         return render(request, "hearings/participant_hearings.html", context)
 
 

@@ -4,10 +4,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db.models import Count, DateTimeField, F, Func, Q, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, pgettext
 
@@ -26,6 +24,7 @@ from reporting.standards.declare import (
     _settings,
     standard,
 )
+from tjp import clock
 from tjp.models import Program
 from treatment.models import DrugTest, TreatmentSession
 
@@ -46,7 +45,7 @@ class DayEnd(Func):
 
 def _local(moment: datetime, program: Program) -> datetime:
     """The wall-clock time in the program's zone (naive: templates show it as it is)."""
-    return timezone.localtime(moment, ZoneInfo(program.time_zone)).replace(tzinfo=None)
+    return clock.local(moment, program).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from hearings.compliance import HearingCompliance, hearing_compliance
-from participants.models import program_today
 from reporting.measures import _round
 from reporting.params import ReportParams
 from reporting.standards.declare import (
@@ -19,6 +18,7 @@ from reporting.standards.declare import (
     _settings,
     standard,
 )
+from tjp.clock import program_today
 
 
 def hearing_reports(params: ReportParams) -> list[HearingCompliance]:

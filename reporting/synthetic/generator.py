@@ -39,7 +39,6 @@ from participants.models import (
     PhaseChange,
     ScreeningDecision,
     StatusChange,
-    program_today,
 )
 from reporting.synthetic.bulk import NULL, Clock, Writer, esc
 from reporting.synthetic.planning import Plan, Planner, snap
@@ -72,6 +71,7 @@ from reporting.synthetic.population import (
 )
 from tjp import audit
 from tjp.access import grant_program_staff
+from tjp.clock import program_today
 from tjp.management.commands.seed_demo import DEMO_PASSWORD, PROGRAMS, demo_program
 from tjp.models import AuditEvent, Program, User
 from tjp.roles import Role

@@ -6,8 +6,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from participants.access import get_participant_for_user
-from participants.models import program_today
 from reporting.case_summary import case_summary, case_summary_pdf
+from tjp.clock import program_today
 
 PERM = "reporting.export_reports"
 

@@ -45,8 +45,9 @@ from schemathesis.generation.meta import TestPhase
 
 from hearings import services as hearing_services
 from participants import services as participant_services
-from participants.models import InformationCategory, program_today
+from participants.models import InformationCategory
 from tests.factories import ParticipantFactory, PhaseFactory, UserFactory, admit
+from tjp.clock import program_today
 from tjp.roles import Role
 from treatment import services as treatment_services
 from treatment.api.serializers import (

@@ -7,9 +7,9 @@ import pytest
 from playwright.sync_api import expect
 
 from hearings import services
-from participants.models import program_today
 from tests.browser.conftest import sign_in
 from tests.factories import PASSWORD
+from tjp.clock import program_today
 from tjp.roles import Role
 
 pytestmark = pytest.mark.browser

@@ -3,10 +3,10 @@
 import pytest
 from playwright.sync_api import expect
 
-from participants import services
 from participants.models import Participant
 from tests.browser.conftest import sign_in
 from tests.factories import PASSWORD
+from tjp.clock import program_today
 from tjp.roles import Role
 
 pytestmark = pytest.mark.browser
@@ -17,7 +17,7 @@ def _sign_out(page):
 
 
 def test_referral_to_admission_to_warrant(page, personas, program):
-    today = services.program_today(program).isoformat()
+    today = program_today(program).isoformat()
     sign_in(page, personas[Role.COORDINATOR].email, PASSWORD)
     page.get_by_role("link", name="Participants").click()
     page.get_by_role("link", name="Register a referral").click()

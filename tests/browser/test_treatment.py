@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from participants.models import program_today
 from tests.browser.conftest import sign_in
 from tests.factories import PASSWORD
+from tjp.clock import program_today
 from tjp.roles import Role
 from treatment import services
 

@@ -6,8 +6,8 @@ from datetime import time, timedelta
 import pytest
 
 from hearings import services
-from participants.models import program_today
 from tests.treatment.conftest import assigned, consent, other_provider, provider  # noqa: F401
+from tjp.clock import program_today
 from tjp.roles import Role
 
 

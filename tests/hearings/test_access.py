@@ -14,6 +14,7 @@ from hearings.access import (
     sessions_visible_to,
 )
 from tests.factories import ParticipantFactory, UserFactory, admit
+from tjp.clock import program_today
 from tjp.roles import Role
 
 
@@ -31,8 +32,6 @@ def dockets(program, other_program, personas, participant, make_session, other_p
     other_coordinator = UserFactory(role=Role.COORDINATOR, programs=[other_program])
     other_judge = UserFactory(role=Role.JUDGE, programs=[other_program])
     from datetime import time
-
-    from participants.models import program_today
 
     foreign = services.session_create(
         acting_user=other_coordinator,

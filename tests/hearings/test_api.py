@@ -13,8 +13,8 @@ from knox.models import AuthToken
 
 from hearings import services
 from participants.access import grant_participant
-from participants.models import program_today
 from tests.factories import ParticipantFactory, UserFactory, admit
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 

@@ -12,8 +12,9 @@ from django.utils.html import strip_tags
 from hearings import services
 from hearings.models import DocketEntry
 from participants import services as participant_services
-from participants.models import program_today
 from tests.factories import ParticipantFactory, UserFactory, admit
+from tjp import clock
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 
@@ -41,7 +42,7 @@ def docket(future_session, participant, bystander, personas):
 
 def _calendar(client, session=None, view="week", **params):
     if session is not None:
-        params["date"] = services.local_date(session.starts_at, session.program).isoformat()
+        params["date"] = clock.local_date(session.starts_at, session.program).isoformat()
     return client.get(reverse("hearing_calendar"), {"view": view, **params})
 
 
@@ -101,7 +102,7 @@ def test_docket_size_counts_only_the_entries_the_user_sees(as_user, personas, do
 
 def test_times_in_the_users_language(as_user, personas, docket):
     client = as_user(personas[R.COORDINATOR])
-    date = services.local_date(docket.starts_at, docket.program).isoformat()
+    date = clock.local_date(docket.starts_at, docket.program).isoformat()
     page = client.get(
         reverse("hearing_calendar"), {"date": date}, HTTP_ACCEPT_LANGUAGE="es"
     ).content.decode()
@@ -120,14 +121,14 @@ def test_times_in_the_users_language(as_user, personas, docket):
     ],
 )
 def test_day_week_and_month(as_user, personas, docket, view, offset, shown):
-    day = services.local_date(docket.starts_at, docket.program) + timedelta(days=offset)
+    day = clock.local_date(docket.starts_at, docket.program) + timedelta(days=offset)
     page = _calendar(as_user(personas[R.JUDGE]), view=view, date=day.isoformat()).content.decode()
     assert (_detail_url(docket) in page) == shown
     assert ('data-testid="calendar-empty"' in page) == (not shown)
 
 
 def test_navigation_links_keep_the_filters(as_user, personas, docket):
-    day = services.local_date(docket.starts_at, docket.program)
+    day = clock.local_date(docket.starts_at, docket.program)
     page = _calendar(
         as_user(personas[R.JUDGE]), view="day", date=day.isoformat(), courtroom="3B"
     ).content.decode()
@@ -295,7 +296,7 @@ def test_overdue_panel_shows_the_next_scheduled_date(as_user, personas, particip
     page = as_user(personas[R.JUDGE]).get(reverse("hearing_calendar")).content.decode()
     panel = _overdue_panel(page)
     assert _participant_url(participant) in panel  # still overdue: the hearing is late
-    day = services.local_date(later.starts_at, later.program)
+    day = clock.local_date(later.starts_at, later.program)
     assert day.strftime("%m/%d/%Y") in panel
 
 

@@ -11,8 +11,8 @@ from django.utils import timezone
 from hearings import services
 from hearings.compliance import hearing_compliance
 from participants import services as participant_services
-from participants.models import program_today
 from tests.factories import ParticipantFactory, UserFactory, admit
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 

@@ -7,9 +7,10 @@ from django.core.exceptions import ValidationError
 
 from hearings import services
 from hearings.models import DocketEntry, HearingSession
-from participants.models import Participant, program_today
+from participants.models import Participant
 from tests.factories import UserFactory
 from tests.participants.test_concurrency import _race, _split
+from tjp.clock import program_today
 from tjp.roles import Role
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -10,8 +10,9 @@ from django.urls import reverse
 
 from hearings import services
 from hearings.models import Attendance, DocketEntry, Response
-from participants.models import PhaseChange, Status, StatusChange, program_today
+from participants.models import PhaseChange, Status, StatusChange
 from tests.factories import ParticipantFactory, UserFactory, admit
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 

@@ -21,7 +21,9 @@ from hearings.models import (
     StaffingNote,
     Unit,
 )
-from participants.models import Participant, program_today
+from participants.models import Participant
+from tjp import clock
+from tjp.clock import program_today
 from tjp.models import AuditEvent, Program
 
 MODELS = (
@@ -65,14 +67,14 @@ def _check_past(program: Program, today):
     entries = DocketEntry.objects.filter(session__program=program).select_related(
         "session", "participant", "phase"
     )
-    past = [e for e in entries if services.local_date(e.session.starts_at, program) < today]
+    past = [e for e in entries if clock.local_date(e.session.starts_at, program) < today]
     assert len(past) > 100, program.code
     attendance = [e.attendance for e in past]
     assert set(attendance) == {"present", "remote", "absent", "excused"}
     assert attendance.count("present") > 0.75 * len(past)
     phases = {}
     for e in past:
-        day = services.local_date(e.session.starts_at, program)
+        day = clock.local_date(e.session.starts_at, program)
         p = e.participant
         # In the program that day, heard in the phase they were in then.
         assert p.entry_date <= day and (p.exit_date is None or day < p.exit_date)
@@ -110,7 +112,7 @@ def _check_responses(program: Program, today):
     assert 1 <= len(jail) <= 10
     assert all(1 <= r.magnitude <= 3 and r.magnitude == int(r.magnitude) for r in jail)
     for r in responses:
-        day = services.local_date(r.entry.session.starts_at, program)
+        day = clock.local_date(r.entry.session.starts_at, program)
         assert r.responded_on == day < today
         assert r.participant.entry_date <= r.behavior_on <= r.responded_on
         assert r.entry.attendance in APPEARED
@@ -124,7 +126,7 @@ def _check_upcoming(program: Program, today):
     ahead = [
         s
         for s in HearingSession.objects.filter(program=program, cancelled=False)
-        if today <= services.local_date(s.starts_at, program) < today + timedelta(days=14)
+        if today <= clock.local_date(s.starts_at, program) < today + timedelta(days=14)
     ]
     assert len(ahead) == 2
     for session in ahead:

@@ -14,8 +14,8 @@ from icalendar import Calendar
 
 from hearings import services as hearing_services
 from hearings.models import CalendarFeed
-from participants.models import program_today
 from tests.factories import ParticipantFactory, UserFactory, admit
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 

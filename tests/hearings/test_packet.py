@@ -18,8 +18,9 @@ from django.urls import reverse
 from hearings import services
 from hearings.packet import staffing_packet
 from participants import services as participant_services
-from participants.models import InformationCategory, Status, program_today
+from participants.models import InformationCategory, Status
 from tests.factories import ParticipantFactory, UserFactory, admit
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 from treatment import services as treatment_services

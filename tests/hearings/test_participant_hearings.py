@@ -11,8 +11,10 @@ from django.utils import formats, translation
 
 from hearings import services
 from hearings.views.participant import PAST_SHOWN
-from participants.models import Participant, program_today
+from participants.models import Participant
 from tests.factories import ParticipantFactory, admit
+from tjp import clock
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role as R
 from tjp.roles import role_of
@@ -203,7 +205,7 @@ def test_times_in_the_programs_time_zone(as_user, personas, participant, hearing
 
 
 def test_spanish_dates(as_user, personas, program, participant, hearings):
-    day = services.local_date(hearings["coming"].starts_at, program)
+    day = clock.local_date(hearings["coming"].starts_at, program)
     with translation.override("es"):
         spanish = formats.date_format(day, "DATE_FORMAT")
     with translation.override("en"):

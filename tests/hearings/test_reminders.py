@@ -13,8 +13,8 @@ from hearings import notify
 from hearings import services as hearing_services
 from hearings.models import DigestSent, Reminder
 from participants import services as participant_services
-from participants.models import program_today
 from tests.factories import ParticipantFactory, UserFactory, admit
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 

@@ -9,8 +9,9 @@ from django.urls import reverse
 from hearings import services
 from hearings.models import HearingSeries, HearingSession
 from participants import services as participant_services
-from participants.models import Status, program_today
+from participants.models import Status
 from tests.factories import ParticipantFactory, UserFactory, admit
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 

@@ -10,8 +10,9 @@ from django.db import IntegrityError, transaction
 from hearings import services
 from hearings.models import Attendance, DocketEntry, HearingSession, Response
 from participants import services as participant_services
-from participants.models import Status, StatusChange, program_today
+from participants.models import Status, StatusChange
 from tests.factories import ParticipantFactory, UserFactory, admit
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 

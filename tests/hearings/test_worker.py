@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from hearings import services as hearing_services
 from hearings.models import Reminder
-from participants.models import program_today
 from tests.factories import ParticipantFactory, admit
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 

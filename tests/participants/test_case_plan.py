@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 
 from participants import services
 from participants.models import CasePlanGoal, NewArrest, ServiceReferral, Status
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 
@@ -20,7 +21,7 @@ def coordinator(personas):
 
 @pytest.fixture
 def today(program):
-    return services.program_today(program)
+    return program_today(program)
 
 
 @pytest.fixture

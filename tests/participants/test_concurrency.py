@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from participants import services
 from participants.models import Participant, Person, ScreeningDecision, Status, StatusChange
 from tests.factories import PersonFactory
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 
@@ -84,7 +85,7 @@ def _split(results, model):
     [(Status.WARRANT, Status.IN_CUSTODY), (Status.GRADUATED, Status.VOLUNTARY_WITHDRAWAL)],
 )
 def test_two_status_changes_at_once(participant, personas, program, targets):
-    today = services.program_today(program)
+    today = program_today(program)
     before = StatusChange.objects.filter(participant=participant).count()
     users = (personas[Role.JUDGE], personas[Role.COORDINATOR])
 
@@ -119,7 +120,7 @@ def test_two_status_changes_at_once(participant, personas, program, targets):
 
 def test_two_referrals_of_the_same_person_at_once(program, personas):
     person = PersonFactory()
-    today = services.program_today(program)
+    today = program_today(program)
 
     def refer(user):
         return lambda: services.referral_create(

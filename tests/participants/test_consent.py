@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from participants import services
 from participants.models import Consent, Disposition, Document, InformationCategory, Status
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 
@@ -21,7 +22,7 @@ def coordinator(personas):
 
 @pytest.fixture
 def today(program):
-    return services.program_today(program)
+    return program_today(program)
 
 
 def _data(today, **overrides):

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from participants import services
 from participants.models import LegalTerm, RestitutionPayment, RestitutionPlan, TermInterruption
 from tests.factories import ParticipantFactory, PhaseFactory, UserFactory, admit
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 
@@ -35,7 +36,7 @@ def clerk(other_program):
 
 @pytest.fixture
 def today(other_program):
-    return services.program_today(other_program)
+    return program_today(other_program)
 
 
 @pytest.fixture

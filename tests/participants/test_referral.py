@@ -9,6 +9,7 @@ from participants import services
 from participants.access import participants_visible_to
 from participants.models import Case, Charge, Participant, Person, Status
 from tests.factories import PersonFactory, UserFactory, admit
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 
@@ -20,7 +21,7 @@ def coordinator(personas):
 
 @pytest.fixture
 def today(program):
-    return services.program_today(program)
+    return program_today(program)
 
 
 def _referral(today, **overrides):

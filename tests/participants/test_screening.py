@@ -15,6 +15,7 @@ from participants.models import (
     StatusChange,
 )
 from tests.factories import ParticipantFactory, PhaseFactory, UserFactory
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 
@@ -23,7 +24,7 @@ Kind, Outcome = ScreeningDecision.Kind, ScreeningDecision.Outcome
 
 @pytest.fixture
 def today(program):
-    return services.program_today(program)
+    return program_today(program)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from participants import services
 from participants.models import Document, Status
 from tests.factories import ParticipantFactory, PhaseFactory, UserFactory, admit
+from tjp.clock import program_today
 from tjp.roles import Role
 
 
@@ -21,7 +22,7 @@ def clerk(other_program):
 
 
 def test_term_warning_only_while_in_the_program(other_program, clerk):
-    today = services.program_today(other_program)
+    today = program_today(other_program)
     p = admit(
         ParticipantFactory(
             program=other_program,
@@ -49,7 +50,7 @@ def test_term_warning_only_while_in_the_program(other_program, clerk):
 
 
 def test_term_needs_admission_and_payments_follow_the_referral(other_program, clerk):
-    today = services.program_today(other_program)
+    today = program_today(other_program)
     referral = ParticipantFactory(program=other_program)
     with pytest.raises(ValidationError, match="once the participant is admitted"):
         services.legal_term_set(
@@ -74,7 +75,7 @@ def test_term_needs_admission_and_payments_follow_the_referral(other_program, cl
 
 def test_entry_cannot_precede_the_admission_decision(screened):
     referral, judge = screened
-    today = services.program_today(referral.program)
+    today = program_today(referral.program)
     with pytest.raises(ValidationError, match="cannot precede the admission decision"):
         services.admission_decide(
             acting_user=judge,
@@ -94,7 +95,7 @@ def screened(program, personas):
     from participants.models import ScreeningDecision
 
     referral = ParticipantFactory(program=program)
-    day = services.program_today(program) - timedelta(days=5)
+    day = program_today(program) - timedelta(days=5)
     services.assessment_record(
         acting_user=personas[Role.CLINICIAN],
         participant=referral,
@@ -121,7 +122,7 @@ def screened(program, personas):
 def test_unknown_values_are_validation_errors(participant, personas, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     clerk = personas[Role.COORDINATOR]
-    today = services.program_today(participant.program)
+    today = program_today(participant.program)
     with pytest.raises(ValidationError):
         services.status_change(
             acting_user=clerk,

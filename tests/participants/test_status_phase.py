@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from participants import services
 from participants.models import Disposition, PhaseChange, Status, StatusChange
 from tests.factories import PhaseFactory
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 
@@ -24,7 +25,7 @@ def judge(personas):
 
 @pytest.fixture
 def today(program):
-    return services.program_today(program)
+    return program_today(program)
 
 
 def _change(participant, by, to_status, on, *, reason="Staffing decision.", expected=None):

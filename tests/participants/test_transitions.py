@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from participants import services, transitions
 from participants.models import EXIT_STATUSES, Status, StatusChange
 from tests.factories import ParticipantFactory, UserFactory, admit
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 
@@ -68,7 +69,7 @@ def test_walk_to_reaches_every_status(program, coordinator, from_status):
 )
 def test_status_change_follows_the_table(program, coordinator, from_status, to_status):
     participant = walk_to(from_status, program=program, by=coordinator)
-    today = services.program_today(program)
+    today = program_today(program)
     changes_before = StatusChange.objects.filter(participant=participant).count()
     exit_before = participant.exit_date
 

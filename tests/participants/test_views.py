@@ -9,6 +9,7 @@ from django.urls import reverse
 from participants import services
 from participants.models import Document, Participant, Person, Status, StatusChange
 from tests.factories import ParticipantFactory, admit
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 
@@ -134,7 +135,7 @@ def test_page_offers_only_allowed_moves(client, personas, participant):
 # --- flows through the forms -----------------------------------------------------------------
 def test_status_change_through_the_form(client, personas, participant):
     client.force_login(personas[R.COORDINATOR])
-    today = services.program_today(participant.program)
+    today = program_today(participant.program)
     response = client.post(
         _url("status", participant),
         {
@@ -162,7 +163,7 @@ def test_status_change_bad_input_saves_nothing(client, personas, participant, da
     client.force_login(personas[R.COORDINATOR])
     post = {
         "to_status": "warrant",
-        "effective_on": services.program_today(participant.program),
+        "effective_on": program_today(participant.program),
         "reason": "x",
         "expected_status": "active",
         **data,
@@ -266,7 +267,7 @@ def test_defender_roster_shows_only_own_clients(client, personas, program, parti
 
 # --- referral intake -------------------------------------------------------------------------
 def _referral_post(program, **person):
-    today = services.program_today(program)
+    today = program_today(program)
     data = {
         "program": program.uuid,
         "referred_on": today,
@@ -326,7 +327,7 @@ def test_referral_search_hides_other_programs_people(client, personas, other_par
 
 
 def test_admission_flow_through_forms(client, personas, screening):
-    today = services.program_today(screening.program)
+    today = program_today(screening.program)
     client.force_login(personas[R.PROSECUTOR])
     client.post(
         _url("legal-screening", screening),

@@ -18,11 +18,11 @@ from django.utils import formats, timezone, translation
 
 from hearings import services as hearing_services
 from participants import services as participant_services
-from participants.models import program_today
 from tests.factories import UserFactory
 from tests.hearings.conftest import catalog, make_session  # noqa: F401
 from tests.hearings.test_packet import _pdf_text
 from tests.treatment.conftest import assigned, consent, provider  # noqa: F401
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 from treatment import services as treatment_services

@@ -12,12 +12,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import formats, translation
 
-from participants.models import program_today
 from reporting.measures import all_tables
 from reporting.params import ReportParams, params_from_data, year_ending
 from tests.factories import ParticipantFactory, UserFactory, admit
 from tests.reporting.test_measures import cohort  # noqa: F401  (the hand-built cohort)
 from tjp.access import grant_program_staff
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 

@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from participants import services
-from participants.models import Person, program_today
+from participants.models import Person
 from reporting import equity, measures
 from reporting.equity import FIGURES, equity_table, equity_tables, groups
 from reporting.params import ReportParams, year_ending
@@ -31,6 +31,7 @@ from tests.factories import ParticipantFactory, PersonFactory, admit
 from tests.reporting.test_dashboard import _number, parse_tables
 from tests.reporting.test_measures import cohort  # noqa: F401  (the measures' hand-built cohort)
 from tjp.access import grant_program_staff
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 

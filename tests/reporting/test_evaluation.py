@@ -22,10 +22,10 @@ from participants.models import (
     PhaseChange,
     ScreeningDecision,
     Status,
-    program_today,
 )
 from reporting.evaluation import COLUMNS, SUPPRESSED, failed_test, pseudonym
 from tests.factories import ParticipantFactory, PersonFactory
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 from treatment.models import DrugTest, DrugTestResult, Provider, TreatmentSession

@@ -45,10 +45,11 @@ from django.test.utils import CaptureQueriesContext
 
 from hearings import services as hearing_services
 from participants import services
-from participants.models import Assessment, Participant, ScreeningDecision, Status, program_today
+from participants.models import Assessment, Participant, ScreeningDecision, Status
 from reporting import measures
 from reporting.params import ReportParams
 from tests.factories import ParticipantFactory, PersonFactory, UserFactory, admit
+from tjp.clock import program_today
 from tjp.roles import Role
 from treatment import services as treatment_services
 from treatment.models import TestingHoliday as Holiday

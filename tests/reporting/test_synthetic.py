@@ -22,11 +22,11 @@ from participants.models import (
     ScreeningDecision,
     Status,
     StatusChange,
-    program_today,
 )
 from participants.transitions import is_allowed
 from reporting import synthetic
 from reporting.synthetic.bulk import Writer
+from tjp.clock import program_today
 from tjp.management.commands.seed_demo import DEMO_PASSWORD
 from tjp.models import Program, User
 from treatment.models import DrugTest, DrugTestResult, ProviderAssignment, TestSelection

@@ -14,9 +14,9 @@ from django.urls import reverse
 
 from hearings import services as hearing_services
 from participants import services
-from participants.models import program_today
 from tests.factories import UserFactory
 from tjp.access import program_staff
+from tjp.clock import program_today
 from tjp.roles import Role
 from treatment import services as treatment_services
 

@@ -14,8 +14,8 @@ from knox.models import AuthToken
 from rest_framework.throttling import ScopedRateThrottle
 
 from participants.disclosures import REDISCLOSURE_NOTICE_EN
-from participants.models import program_today
 from tests.factories import ParticipantFactory, UserFactory, admit
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 from treatment import services

@@ -9,7 +9,8 @@ from django.core.management import call_command
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from participants.models import Consent, Participant, program_today
+from participants.models import Consent, Participant
+from tjp.clock import program_today
 from tjp.models import AuditEvent, Program, User
 from treatment import randomization, services
 from treatment.models import (

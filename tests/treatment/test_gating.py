@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from participants import services as participant_services
 from participants.access import participants_visible_to
-from participants.models import InformationCategory, Status, program_today
+from participants.models import InformationCategory, Status
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 from treatment import services

@@ -16,8 +16,9 @@ from knox.models import AuthToken
 from hearings import services as hearing_services
 from hearings.packet import staffing_packet
 from participants import services as participant_services
-from participants.models import InformationCategory, program_today
+from participants.models import InformationCategory
 from tests.factories import UserFactory
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 from treatment import services

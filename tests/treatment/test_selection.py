@@ -12,8 +12,9 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 
-from participants.models import Status, program_today
+from participants.models import Status
 from tests.factories import ParticipantFactory
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 from treatment import randomization, services

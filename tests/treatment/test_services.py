@@ -13,8 +13,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from participants.access import participants_visible_to
-from participants.models import program_today
 from tests.factories import ParticipantFactory, UserFactory, admit
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 from treatment import services

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from participants.models import program_today
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 from treatment import services

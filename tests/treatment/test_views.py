@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from participants.disclosures import REDISCLOSURE_NOTICE, REDISCLOSURE_NOTICE_EN
-from participants.models import program_today
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from tjp.roles import Role
 from treatment import services

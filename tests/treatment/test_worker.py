@@ -9,8 +9,9 @@ import pytest
 from celery.signals import task_retry
 from django.conf import settings as django_settings
 
-from participants.models import Status, program_today
+from participants.models import Status
 from tests.factories import ParticipantFactory
+from tjp.clock import program_today
 from tjp.models import AuditEvent
 from treatment import services
 from treatment.models import DrugTest, Source, TestSelection
