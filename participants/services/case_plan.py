@@ -1,3 +1,5 @@
+"""Case plan goals, service referrals and new arrests."""
+
 from datetime import date
 
 from django.contrib.postgres.lookups import Unaccent  # noqa: F401  (registers __unaccent)

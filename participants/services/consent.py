@@ -1,3 +1,5 @@
+"""Documents and 42 CFR Part 2 consents."""
+
 from datetime import date
 from typing import Any
 

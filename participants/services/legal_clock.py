@@ -1,3 +1,6 @@
+"""Mexico: the legal clock of the suspensión condicional del proceso (term, extension,
+interruptions, restitution)."""
+
 from datetime import date
 from decimal import Decimal
 

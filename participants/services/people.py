@@ -1,3 +1,6 @@
+"""People and referrals: person search and duplicates, a referral with its cases, assigning the
+judge, defender and screening clinician."""
+
 from datetime import date
 from typing import Any
 

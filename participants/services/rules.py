@@ -1,3 +1,5 @@
+"""Small rules every participant service shares: the row lock, required text."""
+
 from django.contrib.postgres.lookups import Unaccent  # noqa: F401  (registers __unaccent)
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _

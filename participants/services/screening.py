@@ -1,3 +1,5 @@
+"""Screening and admission: assessments, legal and clinical eligibility, the admission decision."""
+
 from datetime import date
 from typing import Any
 

@@ -1,3 +1,5 @@
+"""Status, phase and exit: the transition table applied, with history, and the legal disposition."""
+
 from datetime import date
 
 from django.contrib.postgres.lookups import Unaccent  # noqa: F401  (registers __unaccent)

@@ -28,6 +28,7 @@ from treatment.models import (
     TreatmentSession,
 )
 from treatment.models import TestingHoliday as Holiday
+from treatment.services import selection
 
 MODELS = (
     Provider,
@@ -174,7 +175,7 @@ def _check_program(program: Program, seeded_at) -> None:
         program=program, status__in=services.TESTED_STATUSES
     ).select_related("phase"):
         selected, _seed = randomization.selected_on(
-            secret=services._secret(),
+            secret=selection._secret(),
             program_uuid=program.uuid,
             participant_uuid=p.uuid,
             day=today,
