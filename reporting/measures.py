@@ -15,7 +15,8 @@ Shared definitions, used by several measures:
   counted; **enrolled in the period** means in the program on at least one day of it.
 - **Participant-days** of an episode are its days in the program within the period.
 - A drug test **fails** when it was missed, refused or adulterated, or any substance was not
-  negative: `treatment.models.DrugTest.counts_as_positive`, mirrored in SQL here.
+  negative: the rule is written once, in `treatment.models` (FAILED_FLAGS), and its filters and
+  SQL are generated from it there.
 - Moments (test collections, hearings) fall on the day of their program's time zone.
 - Each episode counts on its own: a person admitted twice is two admissions.
 """
@@ -68,7 +69,14 @@ from reporting.tables import Table
 from tjp import clock
 from tjp.clock import program_today
 from tjp.models import Phase, Program
-from treatment.models import DrugTest, DrugTestResult, TestingHoliday, TreatmentSession
+from treatment.models import (
+    DrugTest,
+    TestingHoliday,
+    TreatmentSession,
+    failed_flag_q,
+    failed_test_sql,
+    positive_result_exists,
+)
 
 
 # --- SQL building blocks ---------------------------------------------------------------------
@@ -103,14 +111,6 @@ class LocalDate(Func):
     output_field = DateField()
 
 
-def _positive_result() -> Exists:
-    return Exists(
-        DrugTestResult.objects.filter(test=OuterRef("pk")).exclude(
-            result=DrugTestResult.Result.NEGATIVE
-        )
-    )
-
-
 # --- the cohort ------------------------------------------------------------------------------
 def primary_substance():
     """A participant's primary substance as reports group it: the free text recorded at
@@ -130,6 +130,28 @@ def enrolled_in_period(params: ReportParams, within: QuerySet | None) -> QuerySe
     return episodes_of(params, within).filter(
         Q(exit_date__isnull=True) | Q(exit_date__gte=params.start), entry_date__lte=params.end
     )
+
+
+def enrolled_days_sql(
+    params: ReportParams, within: QuerySet | None, *, columns: tuple[str, ...] = ()
+) -> tuple[str, list]:
+    """The participants enrolled in the period as SQL for a WITH clause: each one's id, the
+    program's time zone, `columns` of the participant row (alias p), and their first and last
+    day in the program within the period (`first_day`, `last_day`). Raises EmptyResultSet when
+    nobody can be enrolled (the caller answers zero)."""
+    cohort_sql, cohort_params = (
+        enrolled_in_period(params, within).values("pk").query.sql_with_params()
+    )
+    extra = "".join(f"{column}, " for column in columns)
+    sql = f"""
+        SELECT p.id, {extra}pr.time_zone,
+               GREATEST(p.entry_date, %s::date) AS first_day,
+               LEAST(COALESCE(p.exit_date, %s::date), %s::date) AS last_day
+        FROM {Participant._meta.db_table} p
+        JOIN {Program._meta.db_table} pr ON pr.id = p.program_id
+        WHERE p.id IN ({cohort_sql})
+    """  # noqa: S608 (table names from the models; every value is a parameter)
+    return sql, [params.start, params.end, params.end, *cohort_params]
 
 
 def _in_program_at_end(params: ReportParams, within: QuerySet | None) -> QuerySet[Participant]:
@@ -510,34 +532,23 @@ def time_to_admission(params: ReportParams, within: QuerySet | None = None) -> T
 )
 def sobriety(params: ReportParams, within: QuerySet | None = None) -> Table:
     try:
-        cohort_sql, cohort_params = (
-            enrolled_in_period(params, within).values("pk").query.sql_with_params()
-        )
+        enrolled_sql, enrolled_params = enrolled_days_sql(params, within)
     except EmptyResultSet:
         enrolled, failed, clean, median = 0, 0, 0, None
     else:
-        # Failed as in DrugTest.counts_as_positive. Each participant's failed-test days, with
+        # Failed as in treatment.models.failed_test_sql. Each participant's failed-test days, with
         # a mark the day before their first day in the period and the day after their last:
         # the gaps between consecutive marks are the runs without a failed test.
+        failed_sql, failed_params = failed_test_sql("t")
         sql = f"""
-            WITH enrolled AS (
-                SELECT p.id, pr.time_zone,
-                       GREATEST(p.entry_date, %s::date) AS first_day,
-                       LEAST(COALESCE(p.exit_date, %s::date), %s::date) AS last_day
-                FROM {Participant._meta.db_table} p
-                JOIN {Program._meta.db_table} pr ON pr.id = p.program_id
-                WHERE p.id IN ({cohort_sql})
-            ),
+            WITH enrolled AS ({enrolled_sql}),
             failed AS (
                 SELECT e.id, (t.collected_at AT TIME ZONE e.time_zone)::date AS day
                 FROM enrolled e
                 JOIN {DrugTest._meta.db_table} t ON t.participant_id = e.id
                 WHERE t.collected_at >= (e.first_day::timestamp AT TIME ZONE e.time_zone)
                   AND t.collected_at < ((e.last_day + 1)::timestamp AT TIME ZONE e.time_zone)
-                  AND (t.missed OR t.refused OR t.adulterated OR EXISTS (
-                      SELECT 1 FROM {DrugTestResult._meta.db_table} r
-                      WHERE r.test_id = t.id AND r.result <> %s
-                  ))
+                  AND {failed_sql}
             ),
             marks AS (
                 SELECT id, day FROM failed
@@ -559,13 +570,7 @@ def sobriety(params: ReportParams, within: QuerySet | None = None) -> Table:
                     WHERE NOT EXISTS (SELECT 1 FROM failed f WHERE f.id = e.id)),
                    (SELECT PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY longest) FROM runs)
         """  # noqa: S608 (table names from the models; every value is a parameter)
-        sql_params = [
-            params.start,
-            params.end,
-            params.end,
-            *cohort_params,
-            DrugTestResult.Result.NEGATIVE.value,
-        ]
+        sql_params = [*enrolled_params, *failed_params]
         with connection.cursor() as cursor:
             cursor.execute(sql, sql_params)
             enrolled, failed, clean, median = cursor.fetchone()
@@ -724,7 +729,7 @@ def testing(params: ReportParams, within: QuerySet | None = None) -> Table:
 )
 def testing_rates(params: ReportParams, within: QuerySet | None = None) -> Table:
     specimen = Q(missed=False, refused=False)
-    missed_refused_adulterated = Q(missed=True) | Q(refused=True) | Q(adulterated=True)
+    missed_refused_adulterated = failed_flag_q()
     weekend_or_holiday = Q(day__iso_week_day__gte=6) | Q(holiday=True)
     tests = _tests_in_period(params, within).annotate(
         day=LocalDate("collected_at", "participant__program__time_zone"),
@@ -756,7 +761,7 @@ def testing_rates(params: ReportParams, within: QuerySet | None = None) -> Table
         counts["n_weekend"] += group["n_all"] if off_day else 0
     positives = (
         _tests_in_period(params, within)
-        .filter(_positive_result())
+        .filter(positive_result_exists())
         .aggregate(
             n_positive=Count("pk", filter=specimen),
             n_positive_only=Count("pk", filter=~missed_refused_adulterated),

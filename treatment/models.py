@@ -306,13 +306,9 @@ class DrugTest(Reported):
 
     @property
     def counts_as_positive(self) -> bool:
-        """Missed, refused, adulterated and any positive substance count as positive (the same
-        rule as a query: `failed_test_q`)."""
-        return (
-            self.missed
-            or self.refused
-            or self.adulterated
-            or any(r.result != DrugTestResult.Result.NEGATIVE for r in self.results.all())
+        """The rule of FAILED_FLAGS and NOT_POSITIVE, for a test in hand (results prefetched)."""
+        return any(getattr(self, flag) for flag in FAILED_FLAGS) or any(
+            r.result != NOT_POSITIVE for r in self.results.all()
         )
 
     @property
@@ -420,15 +416,42 @@ class TestingProfile(models.Model):
         return self.call_in_code
 
 
+# --- when a drug test fails: the one statement of the rule --------------------------------------
+# A test fails (counts as positive) when it was missed, refused or adulterated, or any substance
+# result is other than negative (DOMAIN.md: missed or refused tests count as positive). Written
+# once, here; DrugTest.counts_as_positive, the filters and the SQL below are generated from it.
+FAILED_FLAGS = ("missed", "refused", "adulterated")
+NOT_POSITIVE = DrugTestResult.Result.NEGATIVE
+
+
+def failed_flag_q() -> models.Q:
+    """Missed, refused or adulterated: failed whatever the results."""
+    q = models.Q()
+    for flag in FAILED_FLAGS:
+        q |= models.Q(**{flag: True})
+    return q
+
+
+def positive_result_exists(test: str = "pk") -> models.Exists:
+    """Some substance result of the test (`test`: the outer reference to its id) other than
+    negative."""
+    return models.Exists(
+        DrugTestResult.objects.filter(test=models.OuterRef(test)).exclude(result=NOT_POSITIVE)
+    )
+
+
 def failed_test_q() -> models.Q:
-    """DrugTest.counts_as_positive as a filter: missed, refused, adulterated, or any substance
-    result other than negative."""
-    positive = DrugTestResult.objects.filter(test=models.OuterRef("pk")).exclude(
-        result=DrugTestResult.Result.NEGATIVE
+    """DrugTest.counts_as_positive as a filter."""
+    return failed_flag_q() | models.Q(positive_result_exists())
+
+
+def failed_test_sql(alias: str) -> tuple[str, list[str]]:
+    """The same rule as raw SQL over the drug test table aliased `alias`: (sql, params)."""
+    flags = " OR ".join(f"{alias}.{flag}" for flag in FAILED_FLAGS)
+    results = DrugTestResult._meta.db_table
+    # Table and column names come from the model and the rule above; the value is a parameter.
+    sql = (
+        f"({flags} OR EXISTS (SELECT 1 FROM {results} r "  # noqa: S608
+        f"WHERE r.test_id = {alias}.id AND r.result <> %s))"
     )
-    return (
-        models.Q(missed=True)
-        | models.Q(refused=True)
-        | models.Q(adulterated=True)
-        | models.Q(models.Exists(positive))
-    )
+    return sql, [str(NOT_POSITIVE)]

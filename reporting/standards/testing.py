@@ -9,7 +9,7 @@ from django.db.models.functions import Now
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, pgettext
 
-from participants.models import Participant, PhaseChange
+from participants.models import PhaseChange
 from reporting.measures import (
     HoursBetween,
     Median,
@@ -17,7 +17,7 @@ from reporting.measures import (
     _percent,
     _ratio,
     _round,
-    enrolled_in_period,
+    enrolled_days_sql,
 )
 from reporting.params import ReportParams
 from reporting.standards.declare import (
@@ -31,7 +31,7 @@ from reporting.standards.declare import (
     _settings,
     standard,
 )
-from tjp.models import Phase, Program
+from tjp.models import Phase
 from treatment.models import DrugTest
 
 # Read from the stays of tests_per_week: per phase and (the empty grouping set) in all; and the
@@ -77,23 +77,14 @@ def tests_per_week(params: ReportParams, *, limit: int | None = OUTSIDE_LIMIT) -
 
     aggregate, outside_rows = [], []
     try:
-        cohort_sql, cohort_params = (
-            enrolled_in_period(params, None).values("pk").query.sql_with_params()
-        )
+        enrolled_sql, enrolled_params = enrolled_days_sql(params, None, columns=("p.phase_id",))
     except EmptyResultSet:
         pass
     else:
         # Phase stays from the phase history: each change lasts until the next one (the day
         # before it). A participant without any recorded change stays in their current phase.
         stays = f"""
-            WITH enrolled AS (
-                SELECT p.id, p.phase_id, pr.time_zone,
-                       GREATEST(p.entry_date, %s::date) AS first_day,
-                       LEAST(COALESCE(p.exit_date, %s::date), %s::date) AS last_day
-                FROM {Participant._meta.db_table} p
-                JOIN {Program._meta.db_table} pr ON pr.id = p.program_id
-                WHERE p.id IN ({cohort_sql})
-            ),
+            WITH enrolled AS ({enrolled_sql}),
             history AS (
                 SELECT c.participant_id AS id, c.to_phase_id AS phase_id, c.effective_on AS since,
                        LEAD(c.effective_on) OVER (
@@ -132,7 +123,7 @@ def tests_per_week(params: ReportParams, *, limit: int | None = OUTSIDE_LIMIT) -
                 GROUP BY s.id, s.phase_id, s.required, s.first_day, s.last_day
             )
         """  # noqa: S608 (table names from the models; every value is a parameter)
-        sql_params = [params.start, params.end, params.end, *cohort_params]
+        sql_params = enrolled_params
         with connection.cursor() as cursor:
             cursor.execute(
                 stays + PER_PHASE,
