@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from participants.models import Participant
-from reporting.measures import DaysBetween, Median, _percent, _round
+from reporting.measures import DaysBetween, Median, percent, rounded
 from reporting.params import ReportParams
 from reporting.standards.declare import (
     OUTSIDE_LIMIT,
@@ -52,8 +52,8 @@ def arrest_to_entry(params: ReportParams, *, limit: int | None = OUTSIDE_LIMIT) 
                 program.arrest_to_entry_days,
                 r["n"],
                 r["late"],
-                _percent(r["n"] - r["late"], r["n"]),
-                _round(r["median"]),
+                percent(r["n"] - r["late"], r["n"]),
+                rounded(r["median"]),
             ]
         )
     columns = [

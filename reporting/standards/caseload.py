@@ -6,7 +6,7 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from reporting.measures import _in_program_at_end, _ratio
+from reporting.measures import in_program_at_end, ratio
 from reporting.params import ReportParams
 from reporting.standards.declare import (
     OUTSIDE_LIMIT,
@@ -72,7 +72,7 @@ def _coordinators(params: ReportParams) -> dict[int, dict[int, str]]:
 )
 def caseloads(params: ReportParams, *, limit: int | None = OUTSIDE_LIMIT) -> Standard:
     programs = {p.pk: p for p in params.programs}
-    active = _in_program_at_end(params, None)
+    active = in_program_at_end(params, None)
     end = params.end
     judges = (
         active.values("program", "judge", "judge__first_name", "judge__last_name", "judge__email")
@@ -100,7 +100,7 @@ def caseloads(params: ReportParams, *, limit: int | None = OUTSIDE_LIMIT) -> Sta
     unassigned = 0
 
     def add(kind: str, name: str, program: Program, n: int, staff: int, maximum: int, who):
-        per_person = _ratio(n, staff, places=1) if staff else None
+        per_person = ratio(n, staff, places=1) if staff else None
         over = staff == 0 or n > maximum * staff
         rows.append([kind, name, program.name, n, staff, per_person, maximum])
         if over:

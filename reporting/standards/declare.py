@@ -18,7 +18,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from reporting.measures import Definition, _percent
+from reporting.measures import Definition, percent
 from reporting.params import ReportParams
 from reporting.tables import Table
 
@@ -80,7 +80,7 @@ class Standard:
 
     @property
     def percent_within(self) -> float | None:
-        return _percent(self.within, self.counted)
+        return percent(self.within, self.counted)
 
 
 def standard(key: str, *, title: str, definition: str) -> Callable:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_noop, pgettext
 
 from hearings.models import Response
 from participants.models import StatusChange
-from reporting.measures import HoursBetween, _moment_in_period, _percent, _round
+from reporting.measures import HoursBetween, moment_in_period, percent, rounded
 from reporting.params import ReportParams
 from reporting.standards.declare import (
     OUTSIDE_LIMIT,
@@ -68,7 +68,7 @@ ENTERED = [
     _Entered(
         gettext_noop("Drug tests"),
         lambda params: _in_programs(DrugTest, params).filter(
-            _moment_in_period(params, "collected_at", "participant__program")
+            moment_in_period(params, "collected_at", "participant__program")
         ),
         lambda: F("collected_at"),
         "collected_at",
@@ -134,7 +134,7 @@ def data_entry(params: ReportParams, *, limit: int | None = OUTSIDE_LIMIT) -> St
                 counts["n"],
                 counts["n"] - counts["late"],
                 counts["late"],
-                _percent(counts["n"] - counts["late"], counts["n"]),
+                percent(counts["n"] - counts["late"], counts["n"]),
             ]
         )
         provider = ["provider_id"] if kind.category else []
@@ -178,13 +178,13 @@ def data_entry(params: ReportParams, *, limit: int | None = OUTSIDE_LIMIT) -> St
                         r["created_by__last_name"],
                         r["created_by__email"],
                     ),
-                    _round(r["entry_delay"]),
+                    rounded(r["entry_delay"]),
                 ],
                 category=kind.category if r.get("provider_id") else None,
             )
         )
     rows.append([_("All records"), all_records, all_records - all_late, all_late, None])
-    rows[-1][-1] = _percent(all_records - all_late, all_records)
+    rows[-1][-1] = percent(all_records - all_late, all_records)
     columns = [
         _("Records"),
         _("Entered"),

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from hearings.compliance import HearingCompliance, hearing_compliance
-from reporting.measures import _round
+from reporting.measures import rounded
 from reporting.params import ReportParams
 from reporting.standards.declare import (
     OUTSIDE_LIMIT,
@@ -65,8 +65,8 @@ def hearing_frequency(
                     r.participants_heard,
                     r.hearings,
                     len(r.intervals),
-                    _round(r.percent_within),
-                    _round(r.mean_interval),
+                    rounded(r.percent_within),
+                    rounded(r.mean_interval),
                     r.overdue,
                 ]
             )
@@ -88,7 +88,7 @@ def hearing_frequency(
         hearing_frequency,
         settings=settings,
         figure_label=_("Mean days between hearings"),
-        figure=_round(sum(intervals) / len(intervals)) if intervals else None,
+        figure=rounded(sum(intervals) / len(intervals)) if intervals else None,
         within=within,
         counted=counted,
         table=(columns, rows),
@@ -118,7 +118,7 @@ def judicial_minutes(
         meeting += m.meeting
         minutes += m.minutes
         rows.append(
-            [report.program.name, m.target, m.hearings, _round(m.mean), _round(m.percent_meeting)]
+            [report.program.name, m.target, m.hearings, rounded(m.mean), rounded(m.percent_meeting)]
         )
     columns = [
         _("Program"),
@@ -131,7 +131,7 @@ def judicial_minutes(
         judicial_minutes,
         settings=_settings(params, "judicial_minutes_target", _("minutes")),
         figure_label=_("Mean minutes per participant per hearing"),
-        figure=_round(sum(minutes) / len(minutes)) if minutes else None,
+        figure=rounded(sum(minutes) / len(minutes)) if minutes else None,
         within=meeting,
         counted=len(minutes),
         table=(columns, rows),

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from hearings.models import Response, ResponseKind, Unit
-from reporting.measures import _ratio, _round
+from reporting.measures import ratio, rounded
 from reporting.params import ReportParams
 from reporting.standards.declare import (
     OUTSIDE_LIMIT,
@@ -59,7 +59,7 @@ def incentive_sanction_ratio(
                 float(program.incentive_sanction_ratio_target),
                 r["incentives"],
                 r["sanctions"],
-                _ratio(r["incentives"], r["sanctions"]),
+                ratio(r["incentives"], r["sanctions"]),
             ]
         )
     more_sanctions = (
@@ -93,7 +93,7 @@ def incentive_sanction_ratio(
         incentive_sanction_ratio,
         settings=_settings(params, "incentive_sanction_ratio_target", _("incentives per sanction")),
         figure_label=_("Incentives per sanction"),
-        figure=_ratio(incentives, sanctions),
+        figure=ratio(incentives, sanctions),
         within=people - outside_total,
         counted=people,
         table=(columns, rows),
@@ -140,7 +140,7 @@ def jail_sanctions(params: ReportParams, *, limit: int | None = OUTSIDE_LIMIT) -
                 program.max_jail_sanction_days,
                 r["n"],
                 r["over"],
-                _round(r["longest"]),
+                rounded(r["longest"]),
             ]
         )
     columns = [
@@ -156,7 +156,7 @@ def jail_sanctions(params: ReportParams, *, limit: int | None = OUTSIDE_LIMIT) -
             participant_id=r["participant"],
             values=[
                 r["over"],
-                _round(r["longest"]),
+                rounded(r["longest"]),
                 r["participant__program__max_jail_sanction_days"],
             ],
         )
@@ -179,7 +179,7 @@ def jail_sanctions(params: ReportParams, *, limit: int | None = OUTSIDE_LIMIT) -
         jail_sanctions,
         settings=_settings(params, "max_jail_sanction_days", _("days")),
         figure_label=_("Longest jail sanction (days)"),
-        figure=_round(longest),
+        figure=rounded(longest),
         within=counted - over_n,
         counted=counted,
         table=(columns, rows),

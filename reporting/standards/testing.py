@@ -13,11 +13,11 @@ from participants.models import PhaseChange
 from reporting.measures import (
     HoursBetween,
     Median,
-    _moment_in_period,
-    _percent,
-    _ratio,
-    _round,
     enrolled_days_sql,
+    moment_in_period,
+    percent,
+    ratio,
+    rounded,
 )
 from reporting.params import ReportParams
 from reporting.standards.declare import (
@@ -149,10 +149,10 @@ def tests_per_week(params: ReportParams, *, limit: int | None = OUTSIDE_LIMIT) -
                 phase_label(ph),
                 ph.tests_per_week,
                 people,
-                _round(weeks),
+                rounded(weeks),
                 tests or 0,
-                _ratio(tests or 0, weeks),
-                _percent(meeting, stays_n),
+                ratio(tests or 0, weeks),
+                percent(meeting, stays_n),
             ]
         )
     people, stays_n, days, tests, meeting, below, stays_below = (total or (0,) * 9)[2:]
@@ -162,10 +162,10 @@ def tests_per_week(params: ReportParams, *, limit: int | None = OUTSIDE_LIMIT) -
             _("All phases"),
             None,
             people,
-            _round(weeks),
+            rounded(weeks),
             tests or 0,
-            _ratio(tests or 0, weeks),
-            _percent(meeting, stays_n),
+            ratio(tests or 0, weeks),
+            percent(meeting, stays_n),
         ]
     )
     columns = [
@@ -186,7 +186,7 @@ def tests_per_week(params: ReportParams, *, limit: int | None = OUTSIDE_LIMIT) -
                 first,
                 last,
                 n,
-                _ratio(n, d / 7, places=1),
+                ratio(n, d / 7, places=1),
                 required,
             ],
             category="drug_tests" if provider else None,
@@ -200,7 +200,7 @@ def tests_per_week(params: ReportParams, *, limit: int | None = OUTSIDE_LIMIT) -
             for ph in sorted(phases.values(), key=lambda ph: (ph.program.name, ph.number))
         ],
         figure_label=_("Tests per participant-week"),
-        figure=_ratio(tests or 0, weeks),
+        figure=ratio(tests or 0, weeks),
         within=(people or 0) - (below or 0),
         counted=people or 0,
         table=(columns, rows),
@@ -234,7 +234,7 @@ def result_turnaround(params: ReportParams, *, limit: int | None = OUTSIDE_LIMIT
         DrugTest.objects.filter(
             participant__program__in=_program_ids(params), missed=False, refused=False
         )
-        .filter(_moment_in_period(params, "collected_at", "participant__program"))
+        .filter(moment_in_period(params, "collected_at", "participant__program"))
         .annotate(
             took=HoursBetween("resulted_at", "collected_at"),
             waited=HoursBetween(Now(), "collected_at"),
@@ -272,8 +272,8 @@ def result_turnaround(params: ReportParams, *, limit: int | None = OUTSIDE_LIMIT
                 r["on_time"],
                 r["late"],
                 r["never"],
-                _percent(r["on_time"], r["on_time"] + r["late"]),
-                _round(r.get("median")),
+                percent(r["on_time"], r["on_time"] + r["late"]),
+                rounded(r.get("median")),
                 r["pending"],
             ]
         )
