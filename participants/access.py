@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 
-from participants.models import Participant
+from participants.models import Participant, Person
 from tjp.access import programs_visible_to
 from tjp.roles import Role, role_of
 
@@ -43,6 +43,12 @@ def participants_visible_to(user) -> QuerySet[Participant]:
             with_superuser=False,
         )
     return Participant.objects.none()
+
+
+def people_visible_to(user) -> QuerySet[Person]:
+    """The people a user may find: those with an episode the user may see. Another program's
+    people stay hidden, from the person search and duplicate detection alike."""
+    return Person.objects.filter(episodes__in=participants_visible_to(user)).distinct()
 
 
 def get_participant_for_user(

@@ -7,9 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from participants import forms, services
+from participants.access import get_participant_for_user
 from participants.models import (
     EXIT_STATUSES,
     IN_PROGRAM_STATUSES,
@@ -19,6 +25,7 @@ from participants.models import (
     TermInterruption,
 )
 from participants.transitions import allowed_moves
+from tjp.forms import attach_errors
 from tjp.models import Program
 
 
@@ -338,3 +345,51 @@ def available(user, participant: Participant) -> list[tuple[str, Action]]:
         for name, action in ACTIONS.items()
         if action.target is None and user.has_perm(action.perm) and action.applies(participant)
     ]
+
+
+# --- the one view behind every action ---------------------------------------------------------
+def run_action(
+    request: HttpRequest,
+    participant_uuid: str,
+    action: str,
+    *,
+    registry: dict[str, Action],
+    back: str,
+    template: str,
+) -> HttpResponse:
+    """The one view behind every action on a participant (participants and treatment): access
+    check with the action's permission, its form, its service, then back to `back`."""
+    if action not in registry:
+        raise Http404
+    spec = registry[action]
+    participant = get_participant_for_user(request.user, participant_uuid, perm=spec.perm)
+    target = None
+    if spec.target is not None:
+        try:
+            target = get_object_or_404(spec.target(participant), uuid=request.GET.get("target", ""))
+        except ValidationError as exc:
+            raise Http404 from exc
+    if not spec.applies(participant):
+        messages.error(
+            request, gettext("This action is not possible in the participant's current situation.")
+        )
+        return redirect(back, participant_uuid=participant.uuid)
+    kwargs = {"participant": participant} if spec.needs_participant_in_form else {}
+    data = request.POST if request.method == "POST" else None
+    form = spec.form(data, request.FILES if spec.files and data else None, **kwargs)
+    if data and form.is_valid():
+        try:
+            spec.run(
+                user=request.user,
+                participant=participant,
+                target=target,
+                data=form.cleaned_data,
+                request=request,
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, gettext("Saved."))
+            return redirect(back, participant_uuid=participant.uuid)
+    context = {"participant": participant, "spec": spec, "form": form, "target": target}
+    return render(request, template, context, status=400 if data else 200)

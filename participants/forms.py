@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from participants.models import (
+    PERSON_FIELDS,
     Assessment,
     CasePlanGoal,
     Charge,
@@ -39,19 +40,7 @@ def _reason(label=None):
 class PersonForm(StyledModelForm):
     class Meta:
         model = Person
-        fields = [
-            "first_name",
-            "last_name",
-            "second_last_name",
-            "date_of_birth",
-            "sex",
-            "gender",
-            "race_ethnicity",
-            "preferred_language",
-            "phone",
-            "email",
-            "address",
-        ]
+        fields = PERSON_FIELDS
         widgets = {"date_of_birth": DateInput(), "address": forms.Textarea(attrs={"rows": 2})}
 
 

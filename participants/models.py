@@ -91,6 +91,22 @@ class Person(models.Model):
         return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
 
 
+# What is recorded of a person (the intake form and the referral service take these fields).
+PERSON_FIELDS = [
+    "first_name",
+    "last_name",
+    "second_last_name",
+    "date_of_birth",
+    "sex",
+    "gender",
+    "race_ethnicity",
+    "preferred_language",
+    "phone",
+    "email",
+    "address",
+]
+
+
 class Status(models.TextChoices):
     REFERRED = "referred", _("Referred (in screening)")
     DECLINED = "declined", _("Referral declined")

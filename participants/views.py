@@ -11,8 +11,9 @@ from participants.access import (
     can_see_contact,
     get_participant_for_user,
     participants_visible_to,
+    people_visible_to,
 )
-from participants.actions import ACTIONS, available
+from participants.actions import ACTIONS, available, run_action
 from participants.disclosures import (
     ACCOUNTING_YEARS,
     REDISCLOSURE_NOTICE,
@@ -26,6 +27,7 @@ from participants.timeline import timeline
 from tjp import audit, clock
 from tjp.access import can, programs_visible_to
 from tjp.clock import program_today
+from tjp.forms import attach_errors
 from tjp.models import AuditEvent
 
 PAGE_SIZE = 25
@@ -80,15 +82,6 @@ def participant_disclosures_pdf(request, participant_uuid):
     return response
 
 
-def attach_errors(form, exc: ValidationError) -> None:
-    """Show a service's ValidationError on the form: by field where it names one."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @require_GET
 def roster(request):
     visible = participants_visible_to(request.user)
@@ -122,10 +115,8 @@ def roster(request):
 def referral_new(request):
     if not can(request.user, "participants.add_participant"):
         raise PermissionDenied
-    visible = participants_visible_to(request.user)
     query = request.GET.get("q", "").strip()
-    # Only people already known to the user's programs: another program's people stay hidden.
-    known = Person.objects.filter(episodes__in=visible).distinct()
+    known = people_visible_to(request.user)
     matches = services.person_search(query).filter(pk__in=known)[:20] if query else []
     person = None
     if person_uuid := request.GET.get("person") or request.POST.get("person"):
@@ -282,45 +273,6 @@ def _consent_coverage(consents, participant):
         (label, any(value in c.categories for c in live))
         for value, label in InformationCategory.choices
     ]
-
-
-def run_action(request, participant_uuid, action, *, registry, back, template):
-    """The one view behind every action on a participant (participants and treatment): access
-    check with the action's permission, its form, its service, then back to `back`."""
-    if action not in registry:
-        raise Http404
-    spec = registry[action]
-    participant = get_participant_for_user(request.user, participant_uuid, perm=spec.perm)
-    target = None
-    if spec.target is not None:
-        try:
-            target = get_object_or_404(spec.target(participant), uuid=request.GET.get("target", ""))
-        except ValidationError as exc:
-            raise Http404 from exc
-    if not spec.applies(participant):
-        messages.error(
-            request, _("This action is not possible in the participant's current situation.")
-        )
-        return redirect(back, participant_uuid=participant.uuid)
-    kwargs = {"participant": participant} if spec.needs_participant_in_form else {}
-    data = request.POST if request.method == "POST" else None
-    form = spec.form(data, request.FILES if spec.files and data else None, **kwargs)
-    if data and form.is_valid():
-        try:
-            spec.run(
-                user=request.user,
-                participant=participant,
-                target=target,
-                data=form.cleaned_data,
-                request=request,
-            )
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect(back, participant_uuid=participant.uuid)
-    context = {"participant": participant, "spec": spec, "form": form, "target": target}
-    return render(request, template, context, status=400 if data else 200)
 
 
 def participant_action(request, participant_uuid, action):

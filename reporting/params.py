@@ -58,6 +58,27 @@ def default_period(programs: tuple[Program, ...]) -> tuple[date, date]:
     return year_ending(end), end
 
 
+def period_field(which: str, *, label=None, help_text: str = "") -> forms.DateField:
+    """The start or the end of a report's period: an optional date, in every report form."""
+    if label is None:
+        label = (
+            pgettext_lazy("start of a period", "From")
+            if which == "start"
+            else pgettext_lazy("end of a period", "To")
+        )
+    return forms.DateField(
+        label=label,
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=help_text,
+    )
+
+
+def check_period(start: date | None, end: date | None) -> None:
+    if start and end and start > end:
+        raise ValidationError(_("The start of the period cannot follow its end."))
+
+
 class ReportParamsForm(StyledForm):
     program = forms.MultipleChoiceField(
         label=_("Programs"),
@@ -65,17 +86,8 @@ class ReportParamsForm(StyledForm):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Default: every program you work in."),
     )
-    start = forms.DateField(
-        label=pgettext_lazy("start of a period", "From"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    end = forms.DateField(
-        label=pgettext_lazy("end of a period", "To"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_("Default: the 12 months ending today."),
-    )
+    start = period_field("start")
+    end = period_field("end", help_text=_("Default: the 12 months ending today."))
     # The query string says ?from=&to= (Python keywords, so not attribute names).
     PARAMETERS = {"start": "from", "end": "to"}
 
@@ -93,8 +105,7 @@ class ReportParamsForm(StyledForm):
         selected = tuple(p for p in self.programs if str(p.uuid) in chosen) or tuple(self.programs)
         data["end"] = data.get("end") or default_period(selected)[1]
         data["start"] = data.get("start") or year_ending(data["end"])
-        if data["start"] > data["end"]:
-            raise ValidationError(_("The start of the period cannot follow its end."))
+        check_period(data["start"], data["end"])
         data["programs"] = selected
         return data
 

@@ -1,9 +1,19 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from tjp.models import RISK_LEVELS, Program, canonical_email
 from tjp.services import PROGRAM_SETTINGS_FIELDS
+
+
+def attach_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form: by field where it names one."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
 
 
 class BootstrapStyle:

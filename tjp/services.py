@@ -11,13 +11,16 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from knox.models import AuthToken
+from knox.settings import knox_settings
 
 from tjp import audit
 from tjp.access import grant_program_staff, revoke_program_staff
-from tjp.models import AuditEvent, Program, User, canonical_email
+from tjp.models import ApiTokenName, AuditEvent, Program, User, canonical_email
 from tjp.roles import Role
 
 PROGRAM_SETTINGS_FIELDS = [
@@ -325,3 +328,68 @@ def account_used(user: User) -> None:
     now = timezone.now()
     if user.last_login is None or now - user.last_login > timedelta(days=1):
         User.objects.filter(pk=user.pk).update(last_login=now)
+
+
+# --- API tokens ------------------------------------------------------------------------------
+# What the UI and the audit trail show of a token: enough to tell them apart, never the token.
+TOKEN_PREFIX_LENGTH = 8
+
+
+def live_api_tokens(user: User) -> int:
+    now = timezone.now()
+    return (
+        AuthToken.objects.filter(user=user).exclude(expiry__isnull=False, expiry__lte=now).count()
+    )
+
+
+@transaction.atomic
+def api_token_create(
+    *, acting_user: User, name: str, request: HttpRequest | None = None
+) -> tuple[ApiTokenName, str]:
+    """A new API token of the acting user (and its name); the plain token is returned once and
+    kept nowhere (knox stores a digest). At most TOKEN_LIMIT_PER_USER live tokens."""
+    # The owner's row is the lock: two simultaneous requests cannot pass the limit.
+    User.objects.select_for_update().filter(pk=acting_user.pk).first()
+    limit = knox_settings.TOKEN_LIMIT_PER_USER
+    if limit is not None and live_api_tokens(acting_user) >= limit:
+        raise ValidationError(
+            ngettext(
+                "You already have %(limit)d active token. Revoke it before creating another.",
+                "You already have %(limit)d active tokens. Revoke one you no longer use "
+                "before creating another.",
+                limit,
+            )
+            % {"limit": limit}
+        )
+    auth_token, plain = AuthToken.objects.create(user=acting_user)
+    label = ApiTokenName.objects.create(token=auth_token, name=name)
+    audit.record(
+        actor=acting_user,
+        action=AuditEvent.Action.GRANT,
+        obj=label,
+        request=request,
+        detail={
+            "api_token": plain[:TOKEN_PREFIX_LENGTH],
+            "expires": auth_token.expiry.isoformat() if auth_token.expiry else None,
+        },
+    )
+    return label, plain
+
+
+@transaction.atomic
+def api_token_revoke(
+    *, acting_user: User, label: ApiTokenName, request: HttpRequest | None = None
+) -> str:
+    """Revoke one of the acting user's tokens (the caller looked it up among their own);
+    returns the prefix shown to tell it apart."""
+    locked = ApiTokenName.objects.select_for_update().select_related("token").get(pk=label.pk)
+    prefix = locked.token.token_key[:TOKEN_PREFIX_LENGTH]
+    audit.record(
+        actor=acting_user,
+        action=AuditEvent.Action.REVOKE,
+        obj=locked,
+        request=request,
+        detail={"api_token": prefix},
+    )
+    locked.token.delete()  # the name goes with it (cascade)
+    return prefix

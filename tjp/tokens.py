@@ -12,13 +12,12 @@ longer holds that permission. A token is scoped exactly like its owner in the br
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
@@ -27,13 +26,13 @@ from knox.models import AuthToken
 from knox.settings import knox_settings
 from rest_framework import exceptions
 
-from tjp import audit
+from tjp import services
 from tjp.access import can
 from tjp.forms import StyledForm
-from tjp.models import ApiTokenName, AuditEvent, User
+from tjp.models import ApiTokenName
 
 USE_API_TOKENS = "tjp.use_api_tokens"
-PREFIX_LENGTH = 8  # what the UI and the audit trail show of a token: enough to tell them apart
+PREFIX_LENGTH = services.TOKEN_PREFIX_LENGTH
 
 
 class ApiTokenAuthentication(TokenAuthentication):
@@ -77,13 +76,6 @@ def _own_tokens(user):
     return AuthToken.objects.filter(user=user, label__isnull=False).select_related("label")
 
 
-def _live_count(user) -> int:
-    now = timezone.now()
-    return (
-        AuthToken.objects.filter(user=user).exclude(expiry__isnull=False, expiry__lte=now).count()
-    )
-
-
 @never_cache
 def token_list(request):
     """The user's own tokens, and the form to create one (POST shows the new token, once)."""
@@ -91,41 +83,16 @@ def token_list(request):
     form = TokenForm(request.POST or None)
     limit = knox_settings.TOKEN_LIMIT_PER_USER
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            # The owner's row is the lock: two simultaneous requests cannot pass the limit.
-            User.objects.select_for_update().filter(pk=request.user.pk).first()
-            if limit is not None and _live_count(request.user) >= limit:
-                form.add_error(
-                    None,
-                    ngettext(
-                        "You already have %(limit)d active token. Revoke it before creating "
-                        "another.",
-                        "You already have %(limit)d active tokens. Revoke one you no longer use "
-                        "before creating another.",
-                        limit,
-                    )
-                    % {"limit": limit},
-                )
-                created = None
-            else:
-                auth_token, plain = AuthToken.objects.create(user=request.user)
-                label = ApiTokenName.objects.create(
-                    token=auth_token, name=form.cleaned_data["name"]
-                )
-                audit.record(
-                    actor=request.user,
-                    action=AuditEvent.Action.GRANT,
-                    obj=label,
-                    request=request,
-                    detail={
-                        "api_token": plain[:PREFIX_LENGTH],
-                        "expires": auth_token.expiry.isoformat() if auth_token.expiry else None,
-                    },
-                )
-                created = {"token": plain, "label": label, "auth_token": auth_token}
-        if created:
+        try:
+            label, plain = services.api_token_create(
+                acting_user=request.user, name=form.cleaned_data["name"], request=request
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
             # Rendered, not redirected: the token must not wait in the session for the next page.
-            return render(request, "tjp/api_tokens_created.html", created)
+            context = {"token": plain, "label": label, "auth_token": label.token}
+            return render(request, "tjp/api_tokens_created.html", context)
     now = timezone.now()
     tokens = [
         {
@@ -145,24 +112,11 @@ def token_list(request):
 def token_revoke(request, token_uuid):
     """Revoke one of the user's own tokens; another user's token is a 404."""
     _require_token_user(request)
-    with transaction.atomic():
-        try:
-            label = (
-                ApiTokenName.objects.select_for_update()
-                .select_related("token")
-                .get(uuid=token_uuid, token__user=request.user)
-            )
-        except ApiTokenName.DoesNotExist as exc:
-            raise Http404 from exc
-        prefix = label.token.token_key[:PREFIX_LENGTH]
-        audit.record(
-            actor=request.user,
-            action=AuditEvent.Action.REVOKE,
-            obj=label,
-            request=request,
-            detail={"api_token": prefix},
-        )
-        label.token.delete()  # the name goes with it (cascade)
+    try:
+        label = ApiTokenName.objects.get(uuid=token_uuid, token__user=request.user)
+    except ApiTokenName.DoesNotExist as exc:
+        raise Http404 from exc
+    prefix = services.api_token_revoke(acting_user=request.user, label=label, request=request)
     messages.success(
         request,
         _("The token “%(name)s” (%(prefix)s…) is revoked: it no longer works.")

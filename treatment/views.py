@@ -14,11 +14,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from participants.access import participants_visible_to
+from participants.actions import run_action
 from participants.disclosures import REDISCLOSURE_NOTICE
-from participants.views import attach_errors, run_action
 from tjp import audit, clock
 from tjp.access import can, programs_visible_to
 from tjp.clock import program_today
+from tjp.forms import attach_errors
 from tjp.models import AuditEvent
 from treatment import services
 from treatment.access import get_treatment_participant_for_user

@@ -26,10 +26,10 @@ from hearings.forms import (
     judges_of,
 )
 from participants.access import participants_visible_to
-from participants.views import attach_errors
 from tjp import audit, clock
 from tjp.access import can, get_program_for_user, programs_visible_to
 from tjp.clock import program_today
+from tjp.forms import attach_errors
 from tjp.models import AuditEvent, Program
 
 VIEW = "hearings.view_hearingsession"

@@ -13,9 +13,8 @@ from django.views.decorators.http import require_POST
 
 from hearings import services
 from hearings.models import ResponseKind, ResponseType, Unit
-from participants.views import attach_errors
 from tjp.access import can, get_program_for_user
-from tjp.forms import StyledForm
+from tjp.forms import StyledForm, attach_errors
 
 VIEW = "hearings.view_hearingsession"
 ADD = "hearings.add_responsetype"

@@ -29,9 +29,9 @@ from participants.actions import ACTIONS
 from participants.forms import PhaseForm, StatusForm
 from participants.models import Status
 from participants.transitions import is_allowed
-from participants.views import attach_errors
 from tjp import audit, clock
 from tjp.clock import program_today
+from tjp.forms import attach_errors
 from tjp.models import AuditEvent
 from tjp.roles import Role
 

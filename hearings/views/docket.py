@@ -23,9 +23,9 @@ from hearings.forms import DocketAddForm, DocketDueForm
 from hearings.models import Attendance
 from participants.access import participants_visible_to
 from participants.models import OPEN_STATUSES
-from participants.views import attach_errors
 from tjp import audit, clock
 from tjp.access import can
+from tjp.forms import attach_errors
 from tjp.models import AuditEvent
 
 SCHEDULE = "hearings.schedule_docket"

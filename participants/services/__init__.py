@@ -27,7 +27,6 @@ from participants.services.legal_clock import (
     term_needs_warning,
 )
 from participants.services.people import (
-    PERSON_FIELDS,
     case_add,
     clinical_screening_request,
     participant_assign,
@@ -55,7 +54,6 @@ from participants.services.status import (
 
 __all__ = [
     "MAX_EXTENSION_DAYS",
-    "PERSON_FIELDS",
     "SIGNATURES",
     "STALE",
     "admission_decide",

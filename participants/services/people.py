@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from participants.access import grant_participant, revoke_participant
 from participants.models import (
     OPEN_STATUSES,
+    PERSON_FIELDS,
     Case,
     Charge,
     Participant,
@@ -58,21 +59,6 @@ def person_possible_duplicates(
             | Q(last_name__unaccent__iexact=last_name.strip())
         )
     return Person.objects.filter(query)
-
-
-PERSON_FIELDS = [
-    "first_name",
-    "last_name",
-    "second_last_name",
-    "date_of_birth",
-    "sex",
-    "gender",
-    "race_ethnicity",
-    "preferred_language",
-    "phone",
-    "email",
-    "address",
-]
 
 
 @transaction.atomic

@@ -19,7 +19,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from participants.views import attach_errors
 from reporting.evaluation import (
     MIN_CELL_DEFAULT,
     MIN_CELL_FLOOR,
@@ -28,8 +27,9 @@ from reporting.evaluation import (
     evaluation_extract,
     normalise_evaluator,
 )
+from reporting.params import check_period, period_field
 from tjp.access import can, get_program_for_user, programs_visible_to
-from tjp.forms import StyledForm
+from tjp.forms import StyledForm, attach_errors
 
 PERM = "reporting.export_evaluation"
 DICTIONARY_MD = settings.BASE_DIR / "docs" / "evaluation.md"
@@ -52,16 +52,14 @@ class EvaluationForm(StyledForm):
             "ids in every extract; another label gives other ids."
         ),
     )
-    start = forms.DateField(
+    start = period_field(
+        "start",
         label=pgettext_lazy("start of a period", "Admitted from"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Blank: from the first referral."),
     )
-    end = forms.DateField(
+    end = period_field(
+        "end",
         label=pgettext_lazy("end of a period", "Admitted until"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Blank: to today. Referrals never admitted count by their referral date."),
     )
     min_cell = forms.IntegerField(
@@ -90,8 +88,7 @@ class EvaluationForm(StyledForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("start") and data.get("end") and data["start"] > data["end"]:
-            raise ValidationError(_("The start of the period cannot follow its end."))
+        check_period(data.get("start"), data.get("end"))
         return data
 
 

@@ -10,14 +10,14 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from participants.views import attach_errors
 from reporting import exports
 from reporting.models import ReportExport
+from reporting.params import check_period, period_field
 from tjp.access import can, programs_visible_to
-from tjp.forms import StyledForm
+from tjp.forms import StyledForm, attach_errors
 
 LISTED = 50  # the user's latest exports shown on the page
 
@@ -33,16 +33,9 @@ class ExportForm(StyledForm):
         widget=forms.CheckboxSelectMultiple,
         help_text=gettext_lazy("None ticked: all your programs."),
     )
-    start = forms.DateField(
-        label=pgettext_lazy("start of a period", "From"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    end = forms.DateField(
-        label=pgettext_lazy("end of a period", "To"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=gettext_lazy("Measure tables only. Default: the 12 months ending today."),
+    start = period_field("start")
+    end = period_field(
+        "end", help_text=gettext_lazy("Measure tables only. Default: the 12 months ending today.")
     )
 
     def __init__(self, data=None, *, user):
@@ -54,8 +47,7 @@ class ExportForm(StyledForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("start") and data.get("end") and data["start"] > data["end"]:
-            raise ValidationError(_("The start of the period cannot follow its end."))
+        check_period(data.get("start"), data.get("end"))
         return data
 
     def params(self) -> dict:
