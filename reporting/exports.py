@@ -43,6 +43,7 @@ from reporting.models import ReportExport
 from reporting.tables import Table
 from tjp import audit
 from tjp.access import can, programs_visible_to
+from tjp.db_routers import reading_from_replica
 from tjp.models import AuditEvent, Program
 
 logger = logging.getLogger(__name__)
@@ -580,7 +581,8 @@ def export_build(*, export_pk: int, final_attempt: bool = True) -> ReportExport 
     try:
         path = scratch_path(export.file)
         _scratch_folder(path)
-        with translation.override(language):
+        # The rows from the replica, when there is one (the progress saves go to the primary).
+        with reading_from_replica(), translation.override(language):
             content = kind.build(user, export.params)
             export.rows_total = content.total
             save_if_owned("rows_total")

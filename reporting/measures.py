@@ -27,7 +27,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connections, router
 from django.db.models import (
     Aggregate,
     Avg,
@@ -566,7 +566,8 @@ def sobriety(params: ReportParams, within: QuerySet | None = None) -> Table:
             *cohort_params,
             DrugTestResult.Result.NEGATIVE.value,
         ]
-        with connection.cursor() as cursor:
+        # Raw SQL on the database the ORM would read from (the replica in a report).
+        with connections[router.db_for_read(DrugTest)].cursor() as cursor:
             cursor.execute(sql, sql_params)
             enrolled, failed, clean, median = cursor.fetchone()
     columns = [

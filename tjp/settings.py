@@ -121,13 +121,29 @@ if not DATABASE_URL:
     from tjp.embedded_db import embedded_database_url
 
     DATABASE_URL = embedded_database_url()
-DATABASES = {"default": env.db_url_config(DATABASE_URL)}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# PostgreSQL's JIT compiler costs 0.3-1.7 s per report query and saved less than that on every
-# measure timed at 100,000 participants (bench/reports.py); no other query here is long enough
-# to gain from it.
-DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+
+
+def _database(url: str) -> dict:
+    config = env.db_url_config(url)
+    config["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+    config["CONN_HEALTH_CHECKS"] = True
+    # PostgreSQL's JIT compiler costs 0.3-1.7 s per report query and saved less than that on
+    # every measure timed at 100,000 participants (bench/reports.py); no other query here is
+    # long enough to gain from it.
+    config.setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    return config
+
+
+DATABASES = {"default": _database(DATABASE_URL)}
+# A streaming replica of `default` (docs/postgresql.md): reports, exports and evaluation
+# extracts read from it inside `tjp.db_routers.reading_from_replica()`; everything else, and
+# every write, stays on `default`. Unset: one database, no router, nothing changes.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = _database(DATABASE_REPLICA_URL)
+    # Under test the replica is `default` itself: no second test database to create.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["tjp.db_routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts, authentication, lockout -------------------------------------------------------

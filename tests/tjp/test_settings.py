@@ -47,7 +47,7 @@ def test_debug_on_needs_nothing():
     assert result.returncode == 0, result.stderr
 
 
-# --- Files chosen by the environment (read in a fresh process each) -------------
+# --- Files and databases chosen by the environment (read in a fresh process each) -------------
 CHOSEN_BY_ENV = (
     "AWS_STORAGE_BUCKET_NAME",
     "AWS_S3_ENDPOINT_URL",
@@ -58,9 +58,11 @@ CHOSEN_BY_ENV = (
     "AWS_LOCATION",
     "AWS_S3_SERVER_SIDE_ENCRYPTION",
     "AWS_S3_SSE_KMS_KEY_ID",
+    "DATABASE_REPLICA_URL",
 )
 PROBE = """
 import json
+from django.conf import settings
 from django.core.files.storage import default_storage, storages
 from participants.models import Document
 s = storages["default"]
@@ -74,6 +76,15 @@ print(json.dumps({
     } if hasattr(s, "bucket_name") else None,
     "url": s.url("documents/2026/03/x.pdf") if hasattr(s, "bucket_name") else None,
     "location": str(s.location) if hasattr(s, "base_location") else None,
+    "databases": {
+        alias: {
+            **{k: config[k] for k in ("HOST", "NAME", "USER", "CONN_MAX_AGE")},
+            "options": config["OPTIONS"].get("options"),
+            "mirror": config.get("TEST", {}).get("MIRROR"),
+        }
+        for alias, config in settings.DATABASES.items()
+    },
+    "routers": settings.DATABASE_ROUTERS,
 }))
 """
 
@@ -126,3 +137,22 @@ def test_a_bucket_named_puts_them_in_private_s3_compatible_storage():
     url = chosen["url"]
     assert url.startswith("https://objects.example.org/court-documents/documents/2026/03/x.pdf?")
     assert "X-Amz-Signature=" in url and "X-Amz-Expires=60" in url
+
+
+def test_without_a_replica_url_there_is_one_database_and_no_router():
+    chosen = _probe()
+    assert list(chosen["databases"]) == ["default"] and chosen["routers"] == []
+
+
+def test_a_replica_url_adds_the_replica_and_its_router():
+    chosen = _probe(DATABASE_REPLICA_URL="postgres://reader@replica.example.org:5432/tjp")
+    assert chosen["routers"] == ["tjp.db_routers.ReplicaRouter"]
+    replica = chosen["databases"]["replica"]
+    assert replica == {
+        "HOST": "replica.example.org",
+        "NAME": "tjp",
+        "USER": "reader",
+        "CONN_MAX_AGE": chosen["databases"]["default"]["CONN_MAX_AGE"],
+        "options": "-c jit=off",
+        "mirror": "default",  # under test: the test database itself, no second one
+    }
