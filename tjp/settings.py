@@ -135,9 +135,9 @@ def _database(url: str) -> dict:
 
 
 DATABASES = {"default": _database(DATABASE_URL)}
-# A streaming replica of `default` (docs/postgresql.md): reports, exports and evaluation
-# extracts read from it inside `tjp.db_routers.reading_from_replica()`; everything else, and
-# every write, stays on `default`. Unset: one database, no router, nothing changes.
+# A streaming replica of `default` (docs/operations.md, "Read replica"): reports, exports and
+# evaluation extracts read from it inside `tjp.db_routers.reading_from_replica()`; everything
+# else, and every write, stays on `default`. Unset: one database, no router, nothing changes.
 DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = _database(DATABASE_REPLICA_URL)
