@@ -484,9 +484,13 @@ def _queue_build(export_pk: int) -> None:
 
 def _discard_file(export: ReportExport) -> None:
     if export.file:
+        # The local copy first, on its own: a failing storage must not leave it behind.
+        try:
+            scratch_path(export.file).unlink(missing_ok=True)
+        except OSError:
+            logger.warning("scratch file of %s could not be deleted", export.file, exc_info=True)
         try:
             default_storage.delete(export.file)
-            scratch_path(export.file).unlink(missing_ok=True)
         except Exception:
             # The storage itself is failing (OSError on disk, botocore's errors from a
             # bucket): recording the job's state matters more.

@@ -424,6 +424,7 @@ def test_a_job_whose_storage_fails_is_retried_from_scratch_then_marked_failed(
     attempts = [s for s in saves if s["status"] == "running" and s["rows_total"] is None]
     assert len(attempts) == 4  # the first run and three retries
     assert len({a["file"] for a in attempts}) == 4  # each retry starts a new file
+    assert not any(exports.scratch_path(a["file"]).exists() for a in attempts)  # none left
     assert export.file == "" and list(media.iterdir()) == [broken]
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()
     assert ReportExport.objects.filter(pk=export.pk).exists()  # never vanishes
