@@ -740,7 +740,11 @@ def evaluation_extract(
         people=totals["people"],
         phases=phases,
         suppressed=suppressed,
-        queryset=_query(cohort, phases=phases, include_treatment=include_treatment),
+        # Its rows are read while the response streams, after the caller's replica scope
+        # (tjp.db_routers) has ended: pinned to the database the counts above came from.
+        queryset=_query(cohort, phases=phases, include_treatment=include_treatment).using(
+            cohort.db
+        ),
         as_of={p.pk: program_today(p) for p in programs},
     )
     audit.record(

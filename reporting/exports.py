@@ -1,5 +1,6 @@
 """Exports: a user asks (export_request), a Celery job builds the file (export_build), the same
-user downloads it. Files stream to disk row by row, so memory stays flat whatever the size.
+user downloads it. Files stream to disk row by row, so memory stays flat whatever the size, and
+are then kept in the default storage (MEDIA_ROOT, or the private S3 bucket: tjp/settings.py).
 
 Each kind of export is a function from (user, params) to `Content`: a row count for the progress
 bar and one or more `Section`s whose rows are iterated once (the roster's come from a database
@@ -13,8 +14,11 @@ In both, headers and labels are in the language the user had when asking.
 
 import csv
 import logging
+import os
 import re
 import secrets
+import stat
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -25,6 +29,8 @@ from typing import Any
 import xlsxwriter
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import formats, timezone, translation
@@ -37,12 +43,15 @@ from reporting.models import ReportExport
 from reporting.tables import Table
 from tjp import audit
 from tjp.access import can, programs_visible_to
+from tjp.db_routers import reading_from_replica
 from tjp.models import AuditEvent, Program
 
 logger = logging.getLogger(__name__)
 
 PERM = "reporting.export_reports"
-EXPORT_DIR = "exports"  # under MEDIA_ROOT, outside the web root: served only by the owner's view
+# In the default storage (under MEDIA_ROOT, or in the bucket), outside the web root: served only
+# by the owner's view.
+EXPORT_DIR = "exports"
 RETENTION_DAYS = 7
 CHUNK_ROWS = 500  # rows fetched per round trip (server-side cursor): two chunks in memory at most
 PROGRESS_EVERY = 1000  # rows between two progress saves
@@ -391,8 +400,37 @@ KINDS: dict[str, ExportKind] = {
 # --- The job ------------------------------------------------------------------------------------
 
 
-def export_path(export: ReportExport) -> Path:
-    return Path(settings.MEDIA_ROOT) / export.file
+def export_open(export: ReportExport) -> File:
+    """The finished file, read from the storage; FileNotFoundError when it is not there."""
+    return default_storage.open(export.file, "rb")
+
+
+def scratch_path(name: str) -> Path:
+    """Where a run writes its file before storing it: the writers need a local file (xlsxwriter
+    a path), and an object store takes a file whole. In the worker's temporary directory
+    (TMPDIR), named after the stored file, so that whoever discards the job's file on the same
+    machine (a later delivery, the failure hook after a hard time limit) removes what a killed
+    run left there too."""
+    return Path(tempfile.gettempdir()) / f"tjp-exports-{os.getuid()}" / Path(name).name
+
+
+def _scratch_folder(path: Path) -> None:
+    """Create the scratch folder, private to this user, and refuse one someone else made: the
+    files hold personal data."""
+    path.parent.mkdir(mode=0o700, exist_ok=True)
+    found = path.parent.lstat()
+    if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.getuid() or found.st_mode & 0o077:
+        raise PermissionError(f"{path.parent} is not a private folder of this user")
+
+
+def _store(path: Path, name: str) -> None:
+    with path.open("rb") as local:
+        stored = default_storage.save(name, File(local))
+    if stored != name:
+        # The row names the file: one stored under another name would never be found or
+        # deleted. (Names are random; this does not happen.)
+        default_storage.delete(stored)
+        raise OSError(f"the storage kept {name} as {stored}")
 
 
 def export_request(
@@ -446,10 +484,16 @@ def _queue_build(export_pk: int) -> None:
 
 def _discard_file(export: ReportExport) -> None:
     if export.file:
+        # The local copy first, on its own: a failing storage must not leave it behind.
         try:
-            export_path(export).unlink(missing_ok=True)
+            scratch_path(export.file).unlink(missing_ok=True)
         except OSError:
-            # The storage itself is failing: recording the job's state matters more.
+            logger.warning("scratch file of %s could not be deleted", export.file, exc_info=True)
+        try:
+            default_storage.delete(export.file)
+        except Exception:
+            # The storage itself is failing (OSError on disk, botocore's errors from a
+            # bucket): recording the job's state matters more.
             logger.warning("export file %s could not be deleted", export.file, exc_info=True)
         export.file = ""
 
@@ -519,7 +563,6 @@ def export_build(*, export_pk: int, final_attempt: bool = True) -> ReportExport 
         export.status, export.rows_done, export.rows_total = ReportExport.Status.RUNNING, 0, None
         export.error = ""
         export.save(update_fields=["file", "status", "rows_done", "rows_total", "error"])
-    path = export_path(export)
 
     def save_if_owned(*fields: str) -> None:
         with transaction.atomic():
@@ -532,17 +575,24 @@ def export_build(*, export_pk: int, final_attempt: bool = True) -> ReportExport 
         save_if_owned("rows_done")
 
     def taken_over() -> ReportExport:
-        path.unlink(missing_ok=True)  # this run's own file; the run that took over writes its own
+        # This run's own file, if it got as far as storing it; the run that took over the job
+        # writes its own.
+        _discard_file(export)
         logger.warning("export %s: taken over by another delivery of the job", export_pk)
         return ReportExport.objects.get(pk=export_pk)
 
+    language = export.params.get("language") or settings.LANGUAGE_CODE
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with translation.override(export.params.get("language") or settings.LANGUAGE_CODE):
+        path = scratch_path(export.file)
+        _scratch_folder(path)
+        # The rows from the replica, when there is one (the progress saves go to the primary).
+        with reading_from_replica(), translation.override(language):
             content = kind.build(user, export.params)
             export.rows_total = content.total
             save_if_owned("rows_total")
             rows = fmt.write(path, content.sections, progress)
+        _store(path, export.file)
+        path.unlink()
     except _Superseded:
         return taken_over()
     except Exception as exc:

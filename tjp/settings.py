@@ -121,13 +121,29 @@ if not DATABASE_URL:
     from tjp.embedded_db import embedded_database_url
 
     DATABASE_URL = embedded_database_url()
-DATABASES = {"default": env.db_url_config(DATABASE_URL)}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# PostgreSQL's JIT compiler costs 0.3-1.7 s per report query and saved less than that on every
-# measure timed at 100,000 participants (bench/reports.py); no other query here is long enough
-# to gain from it.
-DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+
+
+def _database(url: str) -> dict:
+    config = env.db_url_config(url)
+    config["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+    config["CONN_HEALTH_CHECKS"] = True
+    # PostgreSQL's JIT compiler costs 0.3-1.7 s per report query and saved less than that on
+    # every measure timed at 100,000 participants (bench/reports.py); no other query here is
+    # long enough to gain from it.
+    config.setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    return config
+
+
+DATABASES = {"default": _database(DATABASE_URL)}
+# A streaming replica of `default` (docs/operations.md, "Read replica"): reports, exports and
+# evaluation extracts read from it inside `tjp.db_routers.reading_from_replica()`; everything
+# else, and every write, stays on `default`. Unset: one database, no router, nothing changes.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = _database(DATABASE_REPLICA_URL)
+    # Under test the replica is `default` itself: no second test database to create.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["tjp.db_routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts, authentication, lockout -------------------------------------------------------
@@ -237,7 +253,8 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / ".data" / "staticfiles")
-# Uploaded documents live outside the web root and are served only through access-checked views.
+# Uploaded documents and export files live outside the web root and are served only through
+# access-checked views: on this disk, or in a private S3-compatible bucket (below).
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / ".data" / "media")
 DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_MB", default=10) * 1024 * 1024
 # `manage.py backup` writes one folder per backup here (docs/operations.md): keep it off the web
@@ -246,8 +263,54 @@ BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / ".data" / "backups")
 # In development static files come from the finders; STATIC_ROOT exists only after collectstatic.
 warnings.filterwarnings("ignore", message="No directory at")
 WHITENOISE_USE_FINDERS = DEBUG
+# With a bucket named, documents and export files go to S3-compatible object storage
+# (django-storages; AWS S3, MinIO, Ceph, Wasabi...). Objects stay private: no ACL is sent (the
+# bucket's own, private, applies; an explicit "private" is refused by buckets whose ACLs are
+# disabled, AWS's default), every URL the storage could make is signed and short-lived, and
+# the application never hands one out: files reach people only through the views that check
+# access and record the download (participants.views.document_download, the exports page).
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    _object_parameters = {}
+    # Empty: the bucket's default encryption (AWS encrypts every new object with SSE-S3).
+    # "aws:kms" (with AWS_S3_SSE_KMS_KEY_ID) for a key the court controls; other S3-compatible
+    # stores may not accept the header at all.
+    if _sse := env.str("AWS_S3_SERVER_SIDE_ENCRYPTION", default=""):
+        _object_parameters["ServerSideEncryption"] = _sse
+    if _kms_key := env.str("AWS_S3_SSE_KMS_KEY_ID", default=""):
+        _object_parameters["SSEKMSKeyId"] = _kms_key
+    _file_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            # Empty values fall back to boto3's own chain (its environment variables, an
+            # instance or container role).
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            # MinIO and most self-hosted stores want "path"; AWS takes either.
+            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="") or None,
+            # A key prefix, to share a bucket with other data.
+            "location": env.str("AWS_LOCATION", default=""),
+            "default_acl": None,
+            # Signature version 4: required by newer AWS regions, spoken by MinIO and Ceph.
+            "signature_version": "s3v4",
+            "querystring_auth": True,
+            "querystring_expire": 60,
+            # Every file is written once under a new name (a UUID, a random token): a name
+            # already taken gets another rather than replacing a record.
+            "file_overwrite": False,
+            "object_parameters": _object_parameters,
+            # A download is fetched from the bucket before it is streamed out: past 10 MB
+            # into a temporary file, not the web process's memory.
+            "max_memory_size": 10 * 1024 * 1024,
+        },
+    }
+else:
+    _file_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _file_storage,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG

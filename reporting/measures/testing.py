@@ -3,7 +3,7 @@
 from collections import Counter
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connections, router
 from django.db.models import (
     BooleanField,
     Count,
@@ -89,7 +89,8 @@ def sobriety(params: ReportParams, within: QuerySet | None = None) -> Table:
                    (SELECT PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY longest) FROM runs)
         """  # noqa: S608 (table names from the models; every value is a parameter)
         sql_params = [*enrolled_params, *failed_params]
-        with connection.cursor() as cursor:
+        # Raw SQL on the database the ORM would read from (the replica in a report).
+        with connections[router.db_for_read(DrugTest)].cursor() as cursor:
             cursor.execute(sql, sql_params)
             enrolled, failed, clean, median = cursor.fetchone()
     columns = [

@@ -3,7 +3,7 @@
 from collections import defaultdict
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connections, router
 from django.db.models import Count, F, Max, Q
 from django.db.models.functions import Now
 from django.utils.translation import gettext as _
@@ -124,7 +124,8 @@ def tests_per_week(params: ReportParams, *, limit: int | None = OUTSIDE_LIMIT) -
             )
         """  # noqa: S608 (table names from the models; every value is a parameter)
         sql_params = enrolled_params
-        with connection.cursor() as cursor:
+        # Raw SQL on the database the ORM would read from (the replica in a report).
+        with connections[router.db_for_read(DrugTest)].cursor() as cursor:
             cursor.execute(
                 stays + PER_PHASE,
                 sql_params,

@@ -17,6 +17,7 @@ from reporting.params import params_from_request
 from reporting.tables import CHARTS, Table, cell
 from tjp import audit
 from tjp.access import can
+from tjp.db_routers import reading_from_replica
 from tjp.models import AuditEvent
 
 PERM = "reporting.view_dashboard"
@@ -52,7 +53,9 @@ def dashboard(request):
     form, params = params_from_request(request)
     sections, charts = [], {}
     if params is not None and params.programs:
-        for table in all_tables(params):
+        with reading_from_replica():
+            tables = all_tables(params)
+        for table in tables:
             rows = [[cell(value) for value in row] for row in table.rows]
             sections.append({"table": table, "rows": rows, "chart": table.key in CHARTS})
             if (chart := _chart(table)) is not None:

@@ -25,6 +25,7 @@ from reporting.tables import cell
 from reporting.views.dashboard import PERM
 from tjp import audit
 from tjp.access import can
+from tjp.db_routers import reading_from_replica
 from tjp.forms import StyledForm
 from tjp.models import AuditEvent, Program
 
@@ -97,9 +98,10 @@ def equity(request):
     sections = []
     if valid and params.programs:
         chosen = options.cleaned_data
-        reports = equity_reports(
-            params, chosen["by"], threshold=chosen["threshold"], min_group=chosen["min_group"]
-        )
+        with reading_from_replica():
+            reports = equity_reports(
+                params, chosen["by"], threshold=chosen["threshold"], min_group=chosen["min_group"]
+            )
         sections = [_section(report) for report in reports]
         audit.record(
             actor=request.user,

@@ -29,6 +29,7 @@ from reporting.evaluation import (
 )
 from reporting.params import check_period, period_field
 from tjp.access import can, get_program_for_user, programs_visible_to
+from tjp.db_routers import reading_from_replica
 from tjp.forms import StyledForm, attach_errors
 
 PERM = "reporting.export_evaluation"
@@ -110,16 +111,17 @@ def evaluation_extract_page(request):
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         try:
-            extract = evaluation_extract(
-                acting_user=user,
-                programs=list(chosen.values()),
-                evaluator=data["evaluator"],
-                start=data["start"],
-                end=data["end"],
-                min_cell=data["min_cell"],
-                include_treatment=data["include_treatment"],
-                request=request,
-            )
+            with reading_from_replica():
+                extract = evaluation_extract(
+                    acting_user=user,
+                    programs=list(chosen.values()),
+                    evaluator=data["evaluator"],
+                    start=data["start"],
+                    end=data["end"],
+                    min_cell=data["min_cell"],
+                    include_treatment=data["include_treatment"],
+                    request=request,
+                )
         except ValidationError as exc:
             attach_errors(form, exc)
         else:

@@ -138,12 +138,15 @@ def report_export_download(request, export_uuid):
     export = _own_export(request.user, export_uuid)
     if export.status != ReportExport.Status.READY or not export.file:
         raise Http404
-    file_path = exports.export_path(export)
-    if not file_path.is_file():
-        raise Http404
+    # Streamed from the storage through this view, never a redirect to the bucket: the file is
+    # the owner's alone, and its download is recorded.
+    try:
+        stored = exports.export_open(export)
+    except FileNotFoundError as exc:
+        raise Http404 from exc
     exports.export_downloaded(export=export, request=request)
     return FileResponse(
-        file_path.open("rb"),
+        stored,
         as_attachment=True,
         filename=export.filename,
         content_type=exports.FORMATS[export.format].content_type,

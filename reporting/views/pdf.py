@@ -12,6 +12,7 @@ from reporting.params import params_from_request
 from reporting.views.dashboard import PERM
 from tjp import audit
 from tjp.access import can
+from tjp.db_routers import reading_from_replica
 from tjp.models import AuditEvent
 
 
@@ -24,7 +25,9 @@ def dashboard_pdf(request):
     if params is None:
         errors = [str(e) for errors in form.errors.values() for e in errors]
         return HttpResponseBadRequest("\n".join(errors), content_type="text/plain; charset=utf-8")
-    response = HttpResponse(render_dashboard_pdf(params), content_type="application/pdf")
+    with reading_from_replica():
+        pdf = render_dashboard_pdf(params)
+    response = HttpResponse(pdf, content_type="application/pdf")
     if params.programs:
         audit.record(
             actor=request.user,

@@ -109,3 +109,30 @@ def test_title_required_and_nothing_stored(participant, coordinator, media):
     assert "title" in refused.value.message_dict
     assert not Document.objects.exists()
     assert _stored_files(media) == []
+
+
+def test_a_document_in_object_storage_is_streamed_through_the_checked_view(
+    participant, coordinator, personas, outsider, media, settings, as_user
+):
+    """With a storage that is not the filesystem (as with the S3 bucket: settings), nothing is
+    written under MEDIA_ROOT, and the download streams the stored bytes through the view that
+    checks access and records it: never a redirect to the storage's own URL."""
+    from django.core.files.storage import default_storage
+    from django.urls import reverse
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    }
+    document = _upload(participant, coordinator, "agreement.pdf", PDF)
+    assert _stored_files(media) == []
+    with default_storage.open(document.file.name) as stored:
+        assert stored.read() == PDF
+    url = reverse("document_download", args=[participant.uuid, document.uuid])
+    response = as_user(personas[Role.JUDGE]).get(url)
+    assert response.status_code == 200 and "Location" not in response
+    assert b"".join(response.streaming_content) == PDF
+    assert AuditEvent.objects.filter(
+        action=AuditEvent.Action.VIEW, object_id=str(document.uuid), actor=personas[Role.JUDGE]
+    ).exists()
+    assert as_user(outsider).get(url).status_code == 404

@@ -14,6 +14,7 @@ from django.urls import reverse
 from reporting import exports
 from reporting.models import ReportExport
 from tests.factories import ParticipantFactory
+from tests.reporting.files import stored
 from tjp.models import AuditEvent
 from tjp.roles import Role
 
@@ -66,7 +67,7 @@ def test_an_export_asked_in_a_committed_transaction_is_built_by_the_worker(
     export = _wait_for_status(export, ReportExport.Status.READY, ReportExport.Status.FAILED)
     assert export.status == ReportExport.Status.READY, export.error
     assert export.rows_done == export.rows_total == 2 and export.finished_at is not None
-    with exports.export_path(export).open(encoding="utf-8-sig") as f:
+    with stored(export).open(encoding="utf-8-sig") as f:
         names = {row[0] for row in list(csv.reader(f))[1:]}
     assert names == {"Ana Núñez", "Íñigo Peña"}
     event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)
@@ -100,7 +101,7 @@ def test_an_export_no_retry_can_mend_is_shown_as_failed_at_once(
     export = _wait_for_status(export, ReportExport.Status.READY, ReportExport.Status.FAILED)
     assert export.status == ReportExport.Status.FAILED and retries == []
     assert "not a valid UUID" in export.error and export.file == ""
-    assert not any((tmp_path / "exports").iterdir())
+    assert not any((tmp_path / "exports").glob("*"))
 
 
 def test_an_export_whose_storage_fails_is_retried_then_shown_as_failed(

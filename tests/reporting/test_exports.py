@@ -23,6 +23,7 @@ from reporting import exports
 from reporting.models import ReportExport
 from reporting.tables import Table
 from tests.factories import ParticipantFactory, UserFactory
+from tests.reporting.files import stored
 from tjp.models import AuditEvent
 from tjp.roles import Role
 
@@ -97,7 +98,7 @@ def saves():
 
 
 def read_csv(export: ReportExport) -> list[list[str]]:
-    raw = exports.export_path(export).read_bytes()
+    raw = stored(export).read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf"), "UTF-8 with a BOM, so Excel reads the accents"
     return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
 
@@ -186,7 +187,7 @@ def test_roster_of_one_program_leaves_the_others_out(
 def test_roster_xlsx_has_typed_cells_in_one_sheet(run_export, manager, participant):
     export = run_export(manager, fmt="xlsx")
     assert export.status == ReportExport.Status.READY and export.filename.endswith(".xlsx")
-    sheets = read_xlsx(exports.export_path(export))
+    sheets = read_xlsx(stored(export))
     assert list(sheets) == ["Roster"]
     header, ana = sheets["Roster"]
     assert header == ROSTER_HEADER
@@ -203,9 +204,9 @@ def test_headers_and_labels_are_in_the_language_of_the_request(run_export, manag
     assert row[2] == "Activo(a)"
     with translation.override("es"):
         export = run_export(manager, fmt="xlsx")
-    with zipfile.ZipFile(exports.export_path(export)) as book:
+    with zipfile.ZipFile(stored(export)) as book:
         assert 'formatCode="dd/mm/yyyy"' in book.read("xl/styles.xml").decode()  # d/m/Y
-    ((header, row),) = read_xlsx(exports.export_path(export)).values()
+    ((header, row),) = read_xlsx(stored(export)).values()
     assert header[0] == "Nombre" and row[4] == excel_serial(participant.entry_date)
 
 
@@ -245,7 +246,7 @@ def test_a_cell_that_looks_like_a_formula_stays_text(run_export, manager, progra
     ParticipantFactory(program=program, person=person)
     row = read_csv(run_export(manager))[1]
     assert row[0].startswith("'=HYPERLINK")
-    sheet = read_xlsx(exports.export_path(run_export(manager, fmt="xlsx")))["Roster"]
+    sheet = read_xlsx(stored(run_export(manager, fmt="xlsx")))["Roster"]
     assert sheet[1][0].startswith("=HYPERLINK")  # an inline string; read_xlsx refuses formulas
 
 
@@ -322,9 +323,9 @@ def test_measure_tables_export_end_to_end(fmt, run_export, manager, participant,
     assert export.status == ReportExport.Status.READY, export.error
     assert export.filename.startswith("tables-atc-")
     if fmt == "xlsx":
-        assert len(read_xlsx(exports.export_path(export))) == len(MEASURES)
+        assert len(read_xlsx(stored(export))) == len(MEASURES)
     else:
-        with exports.export_path(export).open(encoding="utf-8-sig", newline="") as f:
+        with stored(export).open(encoding="utf-8-sig", newline="") as f:
             blank_lines = sum(1 for row in csv.reader(f) if not row)
         assert blank_lines + 1 == len(MEASURES)
 
@@ -350,7 +351,7 @@ def test_equity_and_standards_tables_export_as_the_pages_compute_them(
     export = run_export(manager, kind=kind, fmt="xlsx", params=params)
     assert export.status == ReportExport.Status.READY, export.error
     tables = getattr(import_module(module), name)(ReportParams((program,), start, today))
-    sheets = read_xlsx(exports.export_path(export))
+    sheets = read_xlsx(stored(export))
     assert len(sheets) == len(tables) > 1
     for sheet, table in zip(sheets.values(), tables, strict=True):
         assert sheet[0] == [table.title]
@@ -423,6 +424,7 @@ def test_a_job_whose_storage_fails_is_retried_from_scratch_then_marked_failed(
     attempts = [s for s in saves if s["status"] == "running" and s["rows_total"] is None]
     assert len(attempts) == 4  # the first run and three retries
     assert len({a["file"] for a in attempts}) == 4  # each retry starts a new file
+    assert not any(exports.scratch_path(a["file"]).exists() for a in attempts)  # none left
     assert export.file == "" and list(media.iterdir()) == [broken]
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()
     assert ReportExport.objects.filter(pk=export.pk).exists()  # never vanishes
@@ -435,7 +437,7 @@ def test_a_job_no_retry_can_mend_fails_at_once(
     export = run_export(manager, params={"program": ["not-a-uuid", "nor-this"]})
     assert export.status == ReportExport.Status.FAILED and "ValidationError" in export.error
     assert [s["status"] for s in saves] == ["queued", "running", "failed"]
-    assert export.file == "" and not any((media / "exports").iterdir())
+    assert export.file == "" and not any((media / "exports").glob("*"))
 
 
 def _asked(manager) -> ReportExport:
@@ -506,7 +508,7 @@ def test_a_failed_job_shows_as_failed_when_errors_propagate(run_export, manager,
     # The project's eager setting (no broker, errors propagate): no retry, but no lost job.
     export = run_export(manager, params={"program": ["not-a-uuid", "nor-this"]})
     assert export.status == ReportExport.Status.FAILED and "not a valid UUID" in export.error
-    assert export.file == "" and not any((media / "exports").iterdir())
+    assert export.file == "" and not any((media / "exports").glob("*"))
 
 
 def test_a_user_who_lost_the_permission_gets_no_file(run_export, manager, participant):
@@ -539,9 +541,9 @@ def test_cleanup_deletes_week_old_exports_and_their_files(run_export, manager, p
     from reporting.tasks import cleanup_exports
 
     assert cleanup_exports.delay().get() == 1
-    assert not exports.export_path(old).exists()
+    assert not stored(old).exists()
     assert list(ReportExport.objects.all()) == [recent]
-    assert exports.export_path(recent).is_file()
+    assert stored(recent).is_file()
 
 
 # --- Pages --------------------------------------------------------------------------------------
@@ -632,6 +634,32 @@ def test_another_users_export_is_not_found(run_export, manager, program, partici
     assert client.get(reverse("report_export_status", args=[export.uuid])).status_code == 404
     assert str(export.uuid) not in client.get(reverse("report_exports")).content.decode()
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.VIEW).exists()
+
+
+def test_an_export_kept_in_object_storage_is_streamed_to_its_owner(
+    run_export, manager, participant, as_user, media, settings
+):
+    """With a storage that is not the filesystem (as with the S3 bucket: settings), the file is
+    kept there and nowhere under MEDIA_ROOT, the download streams it through the owner's view
+    (never a redirect to the storage), and the cleanup deletes it there."""
+    from django.core.files.storage import default_storage
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    }
+    export = run_export(manager)
+    assert export.status == ReportExport.Status.READY
+    assert list(media.rglob("*")) == []
+    assert not exports.scratch_path(export.file).exists()
+    file = as_user(manager).get(reverse("report_export_download", args=[export.uuid]))
+    assert file.status_code == 200 and "Location" not in file
+    assert "Ana Núñez" in b"".join(file.streaming_content).decode("utf-8-sig")
+    ReportExport.objects.filter(pk=export.pk).update(
+        created_at=timezone.now() - timedelta(days=exports.RETENTION_DAYS, minutes=1)
+    )
+    assert exports.exports_cleanup() == 1
+    assert not default_storage.exists(export.file)
 
 
 # --- Memory -------------------------------------------------------------------------------------

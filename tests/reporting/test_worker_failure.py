@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from reporting import exports
 from reporting.models import ReportExport
 from tests.factories import ParticipantFactory
+from tests.reporting.files import stored
 from tjp.models import AuditEvent
 from tjp.roles import Role
 
@@ -189,7 +190,8 @@ def test_a_worker_killed_in_the_middle_of_an_export_the_job_is_redelivered_and_b
     partial = before.file
     assert before.status == ReportExport.Status.RUNNING
     assert 5 <= before.rows_done < before.rows_total == ROWS
-    assert _files(media) == [Path(partial).name]  # the partial file it was writing
+    # The partial file it was writing, in its scratch folder; nothing stored yet.
+    assert exports.scratch_path(partial).is_file() and _files(media) == []
     assert broker.hlen(UNACKED) == 1  # its message, taken and never acknowledged
     print(
         f"\nkilled: status={before.status} rows_done={before.rows_done} "
@@ -221,7 +223,9 @@ def test_a_worker_killed_in_the_middle_of_an_export_the_job_is_redelivered_and_b
     assert export.rows_done == export.rows_total == ROWS and export.finished_at
     # One file: the one the second run wrote; the first run's partial file is gone.
     assert export.file != partial and _files(media) == [Path(export.file).name]
-    with exports.export_path(export).open(encoding="utf-8-sig") as f:
+    assert not exports.scratch_path(partial).exists()
+    assert not exports.scratch_path(export.file).exists()
+    with stored(export).open(encoding="utf-8-sig") as f:
         rows = list(csv.reader(f))[1:]
     assert len(rows) == ROWS == len({row[0] for row in rows})  # each participant once
     # One export in the audit trail, not two.

@@ -286,3 +286,19 @@ def test_missing_backup_is_refused_with_a_clear_error(db, tmp_path, capsys):
 
     assert exited.value.code == 1
     assert "No backup at" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("backend", ["FileSystemStorage", "InMemoryStorage"])
+def test_a_backup_says_when_the_documents_are_not_in_it(
+    transactional_db, media, tmp_path, settings, backend
+):
+    """With documents in an object storage bucket (the S3 settings), `backup` holds none of them
+    and says so, rather than reporting "0 documents" as if that were all."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": f"django.core.files.storage.{backend}"},
+    }
+    out, err = StringIO(), StringIO()
+    call_command("backup", "--backup-dir", str(tmp_path / "backups"), stdout=out, stderr=err)
+    warned = "not in this backup" in err.getvalue()
+    assert warned == (backend == "InMemoryStorage")

@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -33,6 +34,16 @@ class Command(BaseCommand):
             )
         except BackupError as exc:
             raise CommandError(str(exc)) from exc
+        if not isinstance(default_storage, FileSystemStorage):
+            # A backup that silently holds no documents would pass every drill and restore
+            # none: say where they are and what keeps them.
+            self.stderr.write(
+                _(
+                    "Documents and export files are kept in the object storage bucket, not in "
+                    "this backup: keep that bucket versioned and replicated "
+                    "(docs/operations.md)."
+                )
+            )
         tables = backup.manifest["tables"]
         size = sum(f["bytes"] for f in backup.manifest["files"].values())
         self.stdout.write(
