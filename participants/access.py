@@ -48,7 +48,7 @@ def participants_visible_to(user) -> QuerySet[Participant]:
 def people_visible_to(user) -> QuerySet[Person]:
     """The people a user may find: those with an episode the user may see. Another program's
     people stay hidden, from the person search and duplicate detection alike."""
-    return Person.objects.filter(episodes__in=participants_visible_to(user)).distinct()
+    return Person.objects.filter(pk__in=participants_visible_to(user).values("person_id"))
 
 
 def get_participant_for_user(

@@ -36,7 +36,7 @@ from participants.models import (
     Status,
     StatusChange,
 )
-from participants.services import person_search
+from participants.search import participants_matching
 from tjp import audit
 from tjp.api_errors import error_responses
 from tjp.api_fields import TEXT_PATTERN, no_control_characters
@@ -68,7 +68,7 @@ class ParticipantFilter(filters.FilterSet):
         fields = ["program", "status", "phase", "search"]
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(person__in=person_search(value))
+        return participants_matching(value, queryset)
 
 
 # --- serializers -----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from participants.forms import StyledForm
 from participants.models import Participant, Status
-from participants.services import person_search
+from participants.search import participants_matching
 from tjp.access import programs_visible_to
 from tjp.models import User
 from tjp.roles import Role
@@ -56,7 +56,8 @@ class RosterFilter(django_filters.FilterSet):
         )
 
     def search(self, queryset, name, value):
-        return queryset.filter(person__in=person_search(value))
+        """Names, typo- and accent-tolerant, best match first (participants.search)."""
+        return participants_matching(value, queryset)
 
     def by_provider(self, queryset, name, value):
         return queryset.filter(participantgroupobjectpermission__group=value).distinct()

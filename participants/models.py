@@ -6,9 +6,10 @@ from datetime import date, timedelta
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Func, Q, TextField
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -21,6 +22,26 @@ from tjp.roles import Role
 
 def _uuid_field():
     return models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+
+class PersonName(Func):
+    """The person's whole name as the index holds it (`prefix`: the path to the person).
+    The SQL functions are created by migration participants 0004; see participants.search."""
+
+    function = "tjp_person_name"
+    output_field = TextField()
+
+    def __init__(self, prefix: str = "") -> None:
+        super().__init__(
+            F(f"{prefix}first_name"), F(f"{prefix}last_name"), F(f"{prefix}second_last_name")
+        )
+
+
+class Normalised(Func):
+    """A text lower-cased and without accents, as names are."""
+
+    function = "tjp_normalise"
+    output_field = TextField()
 
 
 class Person(models.Model):
@@ -77,7 +98,11 @@ class Person(models.Model):
         verbose_name = _("person")
         verbose_name_plural = _("people")
         ordering = ["last_name", "first_name"]
-        indexes = [models.Index(fields=["date_of_birth"])]
+        indexes = [
+            models.Index(fields=["date_of_birth"]),
+            # participants.search: names found by trigram similarity, accents ignored.
+            GinIndex(OpClass(PersonName(), name="gin_trgm_ops"), name="person_name_trgm"),
+        ]
 
     def __str__(self) -> str:
         return self.full_name

@@ -23,6 +23,7 @@ from participants.disclosures import (
 from participants.filters import RosterFilter
 from participants.forms import ChargeFormSet, PersonForm, ReferralForm
 from participants.models import Case, InformationCategory, Person
+from participants.search import people_matching, possible_duplicates
 from participants.timeline import timeline
 from tjp import audit, clock
 from tjp.access import can, programs_visible_to
@@ -82,6 +83,14 @@ def participant_disclosures_pdf(request, participant_uuid):
     return response
 
 
+def _ordered(filters: RosterFilter):
+    """A name search comes ranked, best match first; otherwise the roster is by name."""
+    qs = filters.qs  # validates the form
+    if filters.form.cleaned_data.get("q"):
+        return qs
+    return qs.order_by("person__last_name", "person__first_name", "pk")
+
+
 @require_GET
 def roster(request):
     visible = participants_visible_to(request.user)
@@ -92,7 +101,8 @@ def roster(request):
         user=request.user,
     )
     page = Paginator(
-        filters.qs.order_by("person__last_name", "person__first_name", "pk"), PAGE_SIZE
+        _ordered(filters),
+        PAGE_SIZE,
     ).get_page(request.GET.get("page"))
     audit.record(
         actor=request.user,
@@ -117,7 +127,7 @@ def referral_new(request):
         raise PermissionDenied
     query = request.GET.get("q", "").strip()
     known = people_visible_to(request.user)
-    matches = services.person_search(query).filter(pk__in=known)[:20] if query else []
+    matches = people_matching(query, known)[:20] if query else []
     person = None
     if person_uuid := request.GET.get("person") or request.POST.get("person"):
         try:
@@ -133,11 +143,12 @@ def referral_new(request):
     if data and form.is_valid() and charges.is_valid() and (person or person_form.is_valid()):
         if person is None:
             duplicates = list(
-                services.person_possible_duplicates(
+                possible_duplicates(
                     first_name=person_form.cleaned_data["first_name"],
                     last_name=person_form.cleaned_data["last_name"],
                     date_of_birth=person_form.cleaned_data["date_of_birth"],
-                ).filter(pk__in=known)
+                    within=known,
+                )
             )
         if duplicates and not form.cleaned_data["confirm_new_person"]:
             form.add_error(

@@ -30,8 +30,6 @@ from participants.services.people import (
     case_add,
     clinical_screening_request,
     participant_assign,
-    person_possible_duplicates,
-    person_search,
     referral_create,
 )
 from participants.services.rules import (
@@ -74,8 +72,6 @@ __all__ = [
     "live_consent",
     "lock_participant",
     "participant_assign",
-    "person_possible_duplicates",
-    "person_search",
     "phase_change",
     "referral_create",
     "required_text",

@@ -7,7 +7,6 @@ from typing import Any
 from django.contrib.postgres.lookups import Unaccent  # noqa: F401  (registers __unaccent)
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
@@ -30,37 +29,6 @@ from tjp.roles import Role
 
 
 # --- people and referrals --------------------------------------------------------------------
-def person_search(query: str) -> QuerySet[Person]:
-    """People whose names contain every word of the query, ignoring accents and case."""
-    people = Person.objects.all()
-    words = query.split()
-    if not words:
-        return people.none()
-    for word in words[:5]:
-        people = people.filter(
-            Q(first_name__unaccent__icontains=word)
-            | Q(last_name__unaccent__icontains=word)
-            | Q(second_last_name__unaccent__icontains=word)
-        )
-    return people
-
-
-def person_possible_duplicates(
-    *, first_name: str, last_name: str, date_of_birth: date | None
-) -> QuerySet[Person]:
-    """Same names (accents and case ignored), or same birth date and one name in common."""
-    same_names = Q(first_name__unaccent__iexact=first_name.strip()) & Q(
-        last_name__unaccent__iexact=last_name.strip()
-    )
-    query = same_names
-    if date_of_birth is not None:
-        query |= Q(date_of_birth=date_of_birth) & (
-            Q(first_name__unaccent__iexact=first_name.strip())
-            | Q(last_name__unaccent__iexact=last_name.strip())
-        )
-    return Person.objects.filter(query)
-
-
 @transaction.atomic
 def referral_create(
     *,
